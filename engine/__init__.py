@@ -1,0 +1,3 @@
+"""cspr-engine: statutory safeguarding review processes as declarative statecharts."""
+
+__version__ = "0.1.0"

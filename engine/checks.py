@@ -1,0 +1,362 @@
+"""Checks on a loaded process that a JSON Schema cannot express.
+
+Each check is a small generator of :class:`~engine.loader.Problem`; :func:`check` runs
+them all so that a policy lead sees every mistake in one go. Messages say what to write
+instead, with a "did you mean" where a close name exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from .loader import Problem, did_you_mean
+from .model import ENTRY, Location, Process, Transition, rule_bases
+
+#: Names python-statemachine uses on a chart; a state or event of that name would shadow
+#: them (tests/test_chart.py keeps this list in step with the library).
+RESERVED = frozenset(
+    {
+        "activate_initial_state",
+        "active_states",
+        "add_listener",
+        "allowed_events",
+        "cancel_event",
+        "configuration",
+        "configuration_values",
+        "current_state",
+        "current_state_value",
+        "enabled_events",
+        "events",
+        "final_states",
+        "history_values",
+        "id",
+        "initial_state",
+        "is_terminated",
+        "model",
+        "name",
+        "raise_",
+        "send",
+        "state_field",
+        "states",
+        "states_map",
+    }
+)
+
+Check = Callable[[Process], Iterator[Problem]]
+
+
+def check(process: Process, structural: bool = True) -> list[Problem]:
+    """Every problem the checks find. ``structural=False`` skips the checks whose findings
+    would only echo shape errors already reported (reachability and dead ends)."""
+    checks: list[Check] = [
+        unknown_targets,
+        unknown_names_in_conditions,
+        condition_cycles,
+        deadline_bases,
+        recorded_facts,
+        unknown_roles_and_sources,
+        ambiguous_transitions,
+        state_kinds,
+        choice_options,
+        clashing_ids,
+        missing_sources,
+    ]
+    if structural:
+        checks += [unreachable_states, dead_ends]
+    return [problem for each in checks for problem in each(process)]
+
+
+def _at(where: Location, offset: int) -> Location:
+    return Location(where.file, where.line, where.column + offset)
+
+
+def unknown_targets(process: Process) -> Iterator[Problem]:
+    for transition in process.transitions():
+        if transition.target not in process.states:
+            yield Problem(
+                transition.where,
+                f"unknown state '{transition.target}'"
+                + (did_you_mean(transition.target, process.states) or _known("states", process)),
+            )
+
+
+def _known(kind: str, process: Process) -> str:
+    names = {
+        "states": process.states,
+        "facts": process.facts,
+        "roles": process.roles,
+        "sources": process.sources,
+    }[kind]
+    shown = ", ".join(list(names)[:12])
+    return f"; the {kind} are: {shown}" + (", ..." if len(names) > 12 else "")
+
+
+def _expressions(process: Process) -> Iterator[tuple[object, Location, str]]:
+    """(expression, where its text starts, what it belongs to) for every condition text."""
+    for condition in process.conditions.values():
+        yield condition.expression, condition.when_at, f"condition '{condition.id}'"
+    for transition in process.transitions():
+        if transition.guard is not None:
+            yield transition.guard, transition.when_at, "condition"
+
+
+def unknown_names_in_conditions(process: Process) -> Iterator[Problem]:
+    values = set(process.facts) | set(process.conditions)
+    for expression, where, _ in _expressions(process):
+        states = expression.states  # type: ignore[attr-defined]
+        for name, offset in expression.name_offsets:  # type: ignore[attr-defined]
+            if name in states:
+                if name not in process.states:
+                    yield Problem(
+                        _at(where, offset),
+                        f"unknown state '{name}' in 'is active'"
+                        + did_you_mean(name, process.states),
+                    )
+            elif name not in values:
+                hint = did_you_mean(name, values)
+                if not hint and name in process.states:
+                    hint = f" — '{name}' is a state; write '{name} is active'"
+                yield Problem(
+                    _at(where, offset),
+                    f"unknown name '{name}': not a fact or condition of this process"
+                    + (hint or "; declare it under 'facts' or 'conditions'"),
+                )
+
+
+def condition_cycles(process: Process) -> Iterator[Problem]:
+    for condition in process.conditions.values():
+        seen: set[str] = set()
+        pending = [n for n in condition.expression.names if n in process.conditions]
+        while pending:
+            name = pending.pop()
+            if name == condition.id:
+                yield Problem(
+                    condition.where,
+                    f"condition '{condition.id}' depends on itself; "
+                    "write it in terms of facts instead",
+                )
+                break
+            if name in seen:
+                continue
+            seen.add(name)
+            inner = process.conditions[name].expression.names
+            pending.extend(n for n in inner if n in process.conditions)
+
+
+def _date_facts(process: Process) -> list[str]:
+    return [f.id for f in process.facts.values() if f.type == "date"]
+
+
+def deadline_bases(process: Process) -> Iterator[Problem]:
+    date_facts = _date_facts(process)
+    for deadline in process.deadlines():
+        for base in rule_bases(deadline.rule):
+            if base == ENTRY or base in date_facts:
+                continue
+            if base in process.facts:
+                problem = f"counts from '{base}', a {process.facts[base].type} fact"
+            else:
+                problem = f"counts from '{base}', which is not a fact" + did_you_mean(
+                    base, [*date_facts, ENTRY]
+                )
+            yield Problem(
+                deadline.where,
+                f"deadline '{deadline.id}' {problem}; it must count from a date fact "
+                f"({', '.join(date_facts) or 'none declared'}) or from 'entry'",
+            )
+
+
+def recorded_facts(process: Process) -> Iterator[Problem]:
+    date_facts = _date_facts(process)
+    for transition in process.transitions():
+        name = transition.records
+        if name is not None and name not in date_facts:
+            yield Problem(
+                transition.where,
+                f"'records: {name}' must name a date fact"
+                + (did_you_mean(name, date_facts) or "; declare it under 'facts' with type: date"),
+            )
+
+
+def unknown_roles_and_sources(process: Process) -> Iterator[Problem]:
+    items: list[tuple[str | None, str | None, Location]] = []
+    for state in process.states.values():
+        items.append((state.by, state.source, state.where))
+        items.extend((d.by, d.source, d.where) for d in state.deadlines)
+        items.extend((t.by, t.source, t.where) for t in state.transitions)
+    items.extend((None, f.source, f.where) for f in process.facts.values())
+    items.extend((None, c.source, c.where) for c in process.conditions.values())
+    for role, source, where in items:
+        if role is not None and role not in process.roles:
+            yield Problem(
+                where,
+                f"unknown role '{role}'"
+                + (did_you_mean(role, process.roles) or _known("roles", process)),
+            )
+        if source is not None and source not in process.sources:
+            yield Problem(
+                where,
+                f"unknown source '{source}'"
+                + (did_you_mean(source, process.sources) or _known("sources", process)),
+            )
+
+
+def ambiguous_transitions(process: Process) -> Iterator[Problem]:
+    for state in process.states.values():
+        groups: dict[tuple[str, str | None], list[Transition]] = {}
+        for transition in state.transitions:
+            groups.setdefault((transition.trigger, transition.event), []).append(transition)
+        for (trigger, event), transitions in groups.items():
+            name = f"event '{event}'" if trigger == "event" else f"'{trigger}'"
+            for transition in transitions[:-1]:
+                if transition.guard is None:
+                    yield Problem(
+                        transition.where,
+                        f"{name} from '{state.id}' has several transitions but this one has "
+                        "no 'when', so the ones after it can never be taken; give each a "
+                        "'when' that tells them apart (or move the catch-all last)",
+                    )
+        for transition in state.transitions:
+            if transition.trigger == "always" and transition.guard is None:
+                yield Problem(
+                    transition.where,
+                    f"an 'always' transition from '{state.id}' needs a 'when': without one "
+                    "the step would be left the moment it is entered",
+                )
+
+
+def state_kinds(process: Process) -> Iterator[Problem]:
+    for state in process.states.values():
+        if state.kind == "final" and (state.transitions or state.children or state.deadlines):
+            yield Problem(
+                state.where,
+                f"final state '{state.id}' cannot have transitions, deadlines or child states; "
+                "remove them or drop 'type: final'",
+            )
+        if state.kind == "parallel" and len(state.children) < 2:
+            yield Problem(
+                state.where,
+                f"parallel state '{state.id}' needs at least two child states (regions) to "
+                "run side by side",
+            )
+        has_done = any(t.trigger == "done" for t in state.transitions)
+        if has_done and state.kind not in ("compound", "parallel"):
+            yield Problem(
+                state.where,
+                f"'done' on '{state.id}' needs child states, one of them final",
+            )
+        if has_done and not _can_finish(process, state.id):
+            yield Problem(
+                state.where,
+                f"'done' on '{state.id}' can never happen: "
+                + (
+                    "every region needs a final state"
+                    if state.kind == "parallel"
+                    else "it has no final child state"
+                ),
+            )
+
+
+def _can_finish(process: Process, state_id: str) -> bool:
+    state = process.states[state_id]
+    if state.kind == "parallel":
+        return all(_can_finish(process, child) for child in state.children)
+    if state.kind == "compound":
+        return any(process.states[c].kind == "final" for c in state.children)
+    return state.kind == "final"
+
+
+def choice_options(process: Process) -> Iterator[Problem]:
+    for fact in process.facts.values():
+        if fact.type == "choice" and not fact.options:
+            yield Problem(
+                fact.where, f"choice fact '{fact.id}' needs 'options', e.g. [known, suspected]"
+            )
+        if fact.type != "choice" and fact.options:
+            yield Problem(
+                fact.where,
+                f"fact '{fact.id}' has 'options' but is of type {fact.type}; "
+                "write 'type: choice' or remove the options",
+            )
+
+
+def clashing_ids(process: Process) -> Iterator[Problem]:
+    """States, events and facts share one namespace in the compiled chart."""
+    events = {}
+    for transition in process.transitions():
+        if transition.trigger == "event" and transition.event:
+            events.setdefault(transition.event, transition.where)
+    for deadline in process.deadlines():
+        if deadline.raises:
+            events.setdefault(deadline.raises, deadline.where)
+    for event, where in events.items():
+        if event in process.states:
+            yield Problem(
+                where,
+                f"event '{event}' has the same id as a state; give the event its own name "
+                f"(for example '{event}_done')",
+            )
+    for name, where in [*events.items(), *((s.id, s.where) for s in process.states.values())]:
+        if name in RESERVED:
+            yield Problem(where, f"'{name}' is a reserved word of the engine; choose another id")
+
+
+def missing_sources(process: Process) -> Iterator[Problem]:
+    """Every rule must be traceable to the guidance it comes from."""
+    for state in process.states.values():
+        if state.source is None and state.include is None:
+            yield Problem(state.where, _cite(f"state '{state.id}'"))
+        for deadline in state.deadlines:
+            if deadline.source is None:
+                yield Problem(deadline.where, _cite(f"deadline '{deadline.id}'"))
+        for transition in state.transitions:
+            if transition.source is None:
+                yield Problem(
+                    transition.where, _cite(f"transition '{transition.label}' of '{state.id}'")
+                )
+
+
+def _cite(what: str) -> str:
+    return f"{what} has no 'source'; cite the document and section it comes from"
+
+
+def _reachable(process: Process) -> set[str]:
+    reached: set[str] = set()
+    pending = list(process.initial_configuration()) if process.initial else []
+    while pending:
+        state_id = pending.pop()
+        if state_id in reached or state_id not in process.states:
+            continue
+        reached.add(state_id)
+        pending.extend(process.entry_set(state_id)[1:])
+        for transition in process.states[state_id].transitions:
+            if transition.target in process.states:
+                pending.extend(process.entry_set(transition.target))
+                pending.extend(process.ancestors(transition.target))
+    return reached
+
+
+def unreachable_states(process: Process) -> Iterator[Problem]:
+    reached = _reachable(process)
+    for state in process.states.values():
+        if state.id not in reached:
+            yield Problem(
+                state.where,
+                f"state '{state.id}' can never be reached: no transition leads to it or to "
+                "a state that starts it; add one, or remove the state",
+            )
+
+
+def dead_ends(process: Process) -> Iterator[Problem]:
+    for state in process.states.values():
+        if state.kind != "simple":
+            continue
+        lineage: Iterable[str] = [state.id, *process.ancestors(state.id)]
+        # An ancestor's 'done' needs this state to finish, so it is no way out.
+        exits = [t for s in lineage for t in process.states[s].transitions if t.trigger != "done"]
+        if not exits:
+            yield Problem(
+                state.where,
+                f"state '{state.id}' has no way out and is not final; add a transition "
+                "('on', 'always') or write 'type: final'",
+            )

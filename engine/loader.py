@@ -1,0 +1,699 @@
+"""Process files → :class:`~engine.model.Process`, with every problem located.
+
+Loading has three layers, each reporting *all* it finds as ``file:line:col: message``:
+
+1. :mod:`engine.yamlsource` reads strict YAML and remembers where every node is;
+2. ``schemas/process.schema.json`` checks the shape (its errors are mapped back to lines);
+3. :mod:`engine.checks` checks what a schema cannot (targets, names, reachability...).
+
+A process and the files it includes travel together as a :class:`Bundle` (file name →
+text). A case is pinned to its bundle's hash, so editing a file never changes a case
+that is already running.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import json
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import calendar, yamlsource
+from .expressions import Expression, ExpressionError, parse
+from .model import (
+    ENTRY,
+    Before,
+    Condition,
+    Deadline,
+    DueRule,
+    EarliestOf,
+    Fact,
+    Location,
+    OnDate,
+    Process,
+    Role,
+    Source,
+    State,
+    Transition,
+    Within,
+)
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "process.schema.json"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a file, where it is, and what to write instead."""
+
+    where: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.where.file,
+            "line": self.where.line,
+            "column": self.where.column,
+            "message": self.message,
+        }
+
+
+class LoadError(Exception):
+    """The process could not be loaded; ``problems`` says every reason."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A process file and the files it includes, as text, keyed by name relative to it."""
+
+    main: str
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def hash(self) -> str:
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def to_json(self) -> str:
+        return json.dumps({"main": self.main, "texts": dict(self.texts)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Bundle:
+        data = json.loads(text)
+        return cls(data["main"], data["texts"])
+
+
+def read_bundle(path: str | Path) -> Bundle:
+    """Read a process file and, recursively, the files it includes."""
+    path = Path(path)
+    base = path.parent
+    texts: dict[str, str] = {}
+    pending = [path.name]
+    while pending:
+        name = pending.pop()
+        if name in texts:
+            continue
+        try:
+            raw = (base / name).read_bytes()
+            texts[name] = yamlsource.decode(raw, _display(base / name))
+        except (OSError, yamlsource.YamlProblem):
+            continue  # reported, with its place, when the bundle is built
+        for included in _includes_named(texts[name]):
+            pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), included)))
+    return Bundle(path.name, texts) if texts else Bundle(path.name, {})
+
+
+def _includes_named(text: str) -> list[str]:
+    """The include paths a text names, found cheaply without a full parse."""
+    names = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("include:"):
+            names.append(stripped.split(":", 1)[1].strip().strip("'\""))
+    return names
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_process(path: str | Path) -> Process:
+    """Load and check a process file; raise :class:`LoadError` listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError([Problem(Location(str(path), 1, 1), "no such process file")])
+    bundle = read_bundle(path)
+    return build(bundle, display_dir=_display(path.parent))
+
+
+def build(bundle: Bundle, display_dir: str = ".") -> Process:
+    """Build the model from a bundle, or raise :class:`LoadError`."""
+    process, problems = _Builder(bundle, display_dir).build()
+    if problems or process is None:
+        raise LoadError(problems)
+    return process
+
+
+@functools.lru_cache(maxsize=32)
+def build_cached(bundle: Bundle) -> Process:
+    """:func:`build`, remembered per bundle (bundles are immutable and hashable by text)."""
+    return build(bundle)
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_validator() -> Any:
+    import jsonschema  # imported here: only loading a file from disk needs it
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+# -- the builder --------------------------------------------------------------------------
+
+
+class _Builder:
+    """Turns a bundle into one Process, collecting problems instead of stopping at one."""
+
+    def __init__(self, bundle: Bundle, display_dir: str):
+        self.bundle = bundle
+        self.display_dir = display_dir
+        self.problems: list[Problem] = []
+        self.states: dict[str, State] = {}
+        self.state_origin: dict[str, Location] = {}
+        self.facts: dict[str, Fact] = {}
+        self.conditions: dict[str, Condition] = {}
+        self.roles: dict[str, Role] = {}
+        self.sources: dict[str, Source] = {}
+        self.shape_errors = False
+        self.included_initial: dict[str, str] = {}
+
+    def display(self, name: str) -> str:
+        return name if self.display_dir in ("", ".") else posixpath.join(self.display_dir, name)
+
+    def problem(self, where: Location, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def build(self) -> tuple[Process | None, list[Problem]]:
+        document = self.read(self.bundle.main, Location(self.display(self.bundle.main), 1, 1))
+        if document is None or not isinstance(document.data, dict):
+            return None, self.problems
+        data = document.data
+        top = self.add_process_parts(document, parent=None, stack=(self.bundle.main,))
+        initial = self.initial_of(document, (), data, top)
+        process = Process(
+            id=str(data.get("process", "")),
+            version=str(data.get("version", "")),
+            title=str(data.get("title", "")),
+            description=data.get("description"),
+            initial=initial or "",
+            states=self.states,
+            sources=self.sources,
+            roles=self.roles,
+            facts=self.facts,
+            conditions=self.conditions,
+            file=document.file,
+            where=document.where(()),
+        )
+        if not self.problems or not self.shape_errors:
+            from .checks import check  # late: checks imports this module's Problem
+
+            self.problems.extend(check(process, structural=not self.shape_errors))
+        return process, sorted(set(self.problems))
+
+    # -- files ------------------------------------------------------------------------
+
+    def read(self, name: str, included_at: Location) -> yamlsource.Document | None:
+        file = self.display(name)
+        text = self.bundle.texts.get(name)
+        if text is None:
+            self.problem(included_at, f"cannot read '{name}': no such file")
+            return None
+        try:
+            document = yamlsource.read(text, file)
+        except yamlsource.YamlProblem as error:
+            self.problem(error.where, error.message)
+            return None
+        if not isinstance(document.data, dict):
+            self.problem(
+                Location(file, 1, 1),
+                "a process file must be a mapping starting with 'process:', 'version:', "
+                "'title:' and 'states:'",
+            )
+            return None
+        self.validate_shape(document)
+        return document
+
+    def validate_shape(self, document: yamlsource.Document) -> None:
+        validator = _schema_validator()
+        for error in validator.iter_errors(document.data):
+            for leaf in _leaf_errors(error):
+                self.shape_errors = True
+                path = tuple(leaf.absolute_path)
+                where, message = _describe_schema_error(leaf, path, document)
+                self.problem(where, message)
+
+    # -- the parts of one file --------------------------------------------------------
+
+    def add_process_parts(
+        self, document: yamlsource.Document, parent: str | None, stack: tuple[str, ...]
+    ) -> list[str]:
+        """Add a file's sources, roles, facts, conditions and states; return its top states."""
+        data = document.data
+        for key, value in _mapping(data.get("sources")).items():
+            where = document.where(("sources", key), key=True)
+            title = value.get("title") if isinstance(value, dict) else value
+            url = value.get("url") if isinstance(value, dict) else None
+            self.merge(self.sources, key, Source(key, str(title), url, where), "source")
+        for key, value in _mapping(data.get("roles")).items():
+            where = document.where(("roles", key), key=True)
+            if isinstance(value, dict):
+                role = Role(key, str(value.get("title", key)), value.get("description"), where)
+            else:
+                role = Role(key, str(value), None, where)
+            self.merge(self.roles, key, role, "role")
+        for key, value in _mapping(data.get("facts")).items():
+            if not isinstance(value, dict):
+                continue
+            where = document.where(("facts", key), key=True)
+            fact = Fact(
+                id=key,
+                type=value.get("type", "text"),
+                title=value.get("title"),
+                description=value.get("description"),
+                options=tuple(str(o) for o in value.get("options") or ()),
+                source=value.get("source"),
+                where=where,
+            )
+            self.merge(self.facts, key, fact, "fact", compare=("type", "options"))
+        for key, value in _mapping(data.get("conditions")).items():
+            path: tuple[str | int, ...] = ("conditions", key)
+            text = value.get("when") if isinstance(value, dict) else value
+            if not isinstance(text, str):
+                continue
+            if isinstance(value, dict):
+                path = (*path, "when")
+            expression = self.expression(document, path, text)
+            if expression is None:
+                continue
+            details = value if isinstance(value, dict) else {}
+            condition = Condition(
+                id=key,
+                expression=expression,
+                when_at=document.text_offset(path, 0),
+                title=details.get("title"),
+                description=details.get("description"),
+                source=details.get("source"),
+                where=document.where(("conditions", key), key=True),
+            )
+            self.merge(self.conditions, key, condition, "condition", compare=("expression",))
+        return self.add_states(document, ("states",), data.get("states"), parent, stack)
+
+    def merge(
+        self,
+        table: dict[str, Any],
+        key: str,
+        item: Any,
+        kind: str,
+        compare: tuple[str, ...] = (),
+    ) -> None:
+        """Add an item; an included file may repeat one only if it says the same."""
+        existing = table.get(key)
+        if existing is None:
+            table[key] = item
+            return
+        for name in compare:
+            if getattr(existing, name) != getattr(item, name):
+                self.problem(
+                    item.where,
+                    f"{kind} '{key}' is also declared at {existing.where} with a different "
+                    f"{name}; included files must agree, so make the two declarations the same",
+                )
+                return
+
+    def expression(
+        self, document: yamlsource.Document, path: tuple[str | int, ...], text: str
+    ) -> Expression | None:
+        try:
+            return parse(text)
+        except ExpressionError as error:
+            self.problem(document.text_offset(path, error.offset), error.message)
+            return None
+
+    def add_states(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        states: Any,
+        parent: str | None,
+        stack: tuple[str, ...],
+    ) -> list[str]:
+        ids = []
+        for state_id, spec in _mapping(states).items():
+            if not isinstance(spec, dict):
+                spec = {}
+            state_path = (*path, state_id)
+            where = document.where(state_path, key=True)
+            if state_id in self.states or state_id in self.state_origin:
+                first = self.state_origin.get(state_id) or self.states[state_id].where
+                self.problem(
+                    where,
+                    f"state '{state_id}' is already defined at {first}; state ids must be "
+                    "unique across a process and the files it includes, so rename one",
+                )
+                continue
+            self.state_origin[state_id] = where
+            ids.append(state_id)
+            self.add_state(document, state_path, state_id, spec, parent, stack, where)
+        return ids
+
+    def add_state(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        state_id: str,
+        spec: dict[str, Any],
+        parent: str | None,
+        stack: tuple[str, ...],
+        where: Location,
+    ) -> None:
+        children: list[str] = []
+        include = spec.get("include")
+        if isinstance(include, str):
+            children = self.include(document, path, state_id, include, stack)
+        elif "states" in spec:
+            children = self.add_states(document, (*path, "states"), spec["states"], state_id, stack)
+        declared = spec.get("type")
+        if declared in ("parallel", "final"):
+            kind = declared
+        else:
+            kind = "compound" if children else "simple"
+        initial = None
+        if kind == "compound":
+            if include and isinstance(include, str):
+                initial = self.included_initial.get(state_id)
+            else:
+                initial = self.initial_of(document, path, spec, children)
+        self.states[state_id] = State(
+            id=state_id,
+            kind=kind,
+            parent=parent,
+            children=tuple(children),
+            initial=initial,
+            title=spec.get("title"),
+            description=spec.get("description"),
+            by=spec.get("by"),
+            force=spec.get("force"),
+            source=spec.get("source"),
+            include=include if isinstance(include, str) else None,
+            deadlines=tuple(self.deadlines(document, path, state_id, spec.get("deadlines"))),
+            transitions=tuple(self.transitions(document, path, state_id, spec)),
+            where=where,
+        )
+
+    def include(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        state_id: str,
+        include: str,
+        stack: tuple[str, ...],
+    ) -> list[str]:
+        where = document.where((*path, "include"))
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(stack[-1]), include))
+        if name in stack:
+            loop = " → ".join([*stack, name])
+            self.problem(where, f"includes loop back on themselves ({loop}); remove one include")
+            return []
+        included = self.read(name, where)
+        if included is None:
+            return []
+        children = self.add_process_parts(included, parent=state_id, stack=(*stack, name))
+        initial = self.initial_of(included, (), included.data, children)
+        if initial:
+            self.included_initial[state_id] = initial
+        return children
+
+    def initial_of(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        spec: dict[str, Any],
+        children: list[str],
+    ) -> str | None:
+        initial = spec.get("initial")
+        if initial is None:
+            return children[0] if children else None
+        if initial not in children:
+            self.problem(
+                document.where((*path, "initial")),
+                f"initial state '{initial}' is not one of {_listing(children)}"
+                + _did_you_mean(str(initial), children),
+            )
+            return children[0] if children else None
+        return str(initial)
+
+    def deadlines(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        state_id: str,
+        specs: Any,
+    ) -> Iterable[Deadline]:
+        for deadline_id, spec in _mapping(specs).items():
+            if not isinstance(spec, dict):
+                continue
+            deadline_path = (*path, "deadlines", deadline_id)
+            rule = self.due_rule(document, deadline_path, spec)
+            if rule is None:
+                continue
+            yield Deadline(
+                id=deadline_id,
+                state=state_id,
+                rule=rule,
+                title=spec.get("title"),
+                description=spec.get("description"),
+                by=spec.get("by"),
+                force=spec.get("force", "should"),
+                raises=spec.get("raises"),
+                source=spec.get("source"),
+                where=document.where(deadline_path, key=True),
+            )
+
+    def due_rule(
+        self, document: yamlsource.Document, path: tuple[str | int, ...], spec: dict[str, Any]
+    ) -> DueRule | None:
+        if isinstance(spec.get("earliest"), list):
+            rules = [
+                self.due_rule(document, (*path, "earliest", i), item)
+                for i, item in enumerate(spec["earliest"])
+                if isinstance(item, dict)
+            ]
+            if any(rule is None for rule in rules):
+                return None
+            return EarliestOf(tuple(r for r in rules if r is not None))
+        if "date" in spec:
+            try:
+                return OnDate(calendar.parse_date(str(spec["date"])))
+            except calendar.DateError as error:
+                self.problem(document.where((*path, "date")), str(error))
+                return None
+        for amount_key, base_key, kind in (("within", "from", Within), ("before", "of", Before)):
+            if amount_key in spec:
+                try:
+                    duration = calendar.parse_duration(str(spec[amount_key]))
+                except calendar.DurationError as error:
+                    self.problem(document.where((*path, amount_key)), str(error))
+                    return None
+                base = spec.get(base_key)
+                if not isinstance(base, str):
+                    return None
+                return kind(duration, base)
+        return None
+
+    def transitions(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        state_id: str,
+        spec: dict[str, Any],
+    ) -> Iterable[Transition]:
+        for event, specs in _mapping(spec.get("on")).items():
+            yield from self.transition_list(
+                document, (*path, "on", event), state_id, specs, "event", event
+            )
+        for trigger in ("always", "done"):
+            if trigger in spec:
+                yield from self.transition_list(
+                    document, (*path, trigger), state_id, spec[trigger], trigger, None
+                )
+
+    def transition_list(
+        self,
+        document: yamlsource.Document,
+        path: tuple[str | int, ...],
+        state_id: str,
+        specs: Any,
+        trigger: str,
+        event: str | None,
+    ) -> Iterable[Transition]:
+        items = list(enumerate(specs)) if isinstance(specs, list) else [(None, specs)]
+        for index, item in items:
+            item_path = path if index is None else (*path, index)
+            if isinstance(item, str):
+                item = {"to": item}
+                target_path = item_path
+            elif isinstance(item, dict) and isinstance(item.get("to"), str):
+                target_path = (*item_path, "to")
+            else:
+                continue
+            guard = None
+            when_at = document.where(item_path)
+            if isinstance(item.get("when"), str):
+                when_at = document.text_offset((*item_path, "when"), 0)
+                guard = self.expression(document, (*item_path, "when"), item["when"])
+                if guard is None:
+                    continue
+            yield Transition(
+                source_state=state_id,
+                target=item["to"],
+                trigger=trigger,  # type: ignore[arg-type]
+                event=event,
+                guard=guard,
+                title=item.get("title"),
+                description=item.get("description"),
+                by=item.get("by"),
+                records=item.get("records"),
+                source=item.get("source"),
+                where=document.where(target_path),
+                when_at=when_at,
+            )
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _listing(names: Iterable[str]) -> str:
+    names = list(names)
+    return ", ".join(f"'{n}'" for n in names) if names else "(none)"
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` — did you mean 'x'?`` when a close match exists, else an empty string."""
+    return _did_you_mean(word, choices)
+
+
+def _leaf_errors(error: Any) -> list[Any]:
+    """The most specific schema errors: for oneOf/anyOf, the branch that got furthest."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best_path = max(len(e.absolute_path) for e in error.context)
+        if best_path > len(error.absolute_path):
+            deepest = [e for e in error.context if len(e.absolute_path) == best_path]
+            return [leaf for e in deepest for leaf in _leaf_errors(e)]
+        types = {e.validator for e in error.context}
+        if types == {"type"} or error.validator == "anyOf":
+            return [error]
+        # Same depth: prefer the branch whose type matched (it complains about content).
+        matched = [e for e in error.context if e.validator != "type"]
+        if matched and len({e.relative_schema_path[0] for e in matched}) == 1:
+            return [leaf for e in matched for leaf in _leaf_errors(e)]
+    return [error]
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping of 'key: value' lines",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+def _describe_schema_error(error: Any, path: tuple, document: yamlsource.Document) -> tuple:
+    """A schema error → (location, message a policy lead can act on)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    title = schema.get("title")
+    what = f"'{path[-1]}'" if path else "the file"
+    where = document.where(path)
+    validator = error.validator
+    if validator in ("additionalProperties", "unevaluatedProperties"):
+        allowed = sorted(schema.get("properties", {}) or _properties_of(error))
+        extras = [k for k in error.instance if k not in allowed] if isinstance(
+            error.instance, dict
+        ) else []
+        if extras:
+            key = extras[0]
+            where = document.where((*path, key), key=True)
+            return where, (
+                f"unknown key '{key}'{_did_you_mean(key, allowed)}"
+                f" (allowed here: {', '.join(allowed)})"
+            )
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return where, f"{what} needs '{missing}'"
+    if validator == "pattern" and "[a-z][a-z0-9_]" in str(error.validator_value):
+        suggestion = _as_id(str(error.instance))
+        if path and path[-2:-1] and error.instance == path[-1]:
+            where = document.where(path, key=True)
+        return where, (
+            f"'{error.instance}' is not a valid id: use lower case letters, digits and "
+            f"underscores, starting with a letter (for example '{suggestion}')"
+        )
+    if validator == "enum":
+        options = ", ".join(str(v) for v in error.validator_value)
+        return where, (
+            f"{what} is '{error.instance}'{_did_you_mean(str(error.instance), map(str, error.validator_value))}"  # noqa: E501
+            f"; write one of: {options}"
+        )
+    if validator == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, list) else [expected]
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        return where, f"{what} should be {words}" + (f" ({title})" if title else "")
+    if validator == "oneOf" and "required" in str(error.validator_value):
+        return where, (
+            f"deadline {what} needs one of: 'within' with 'from', 'before' with 'of', "
+            "'date', or 'earliest'"
+        )
+    if validator == "oneOf":
+        description = schema.get("description", "")
+        return where, f"{what} is not in a form allowed here. {description}".strip()
+    if validator in ("minLength", "minItems", "minProperties"):
+        return where, f"{what} is empty" + (f"; {schema.get('description')}" if schema else "")
+    return where, f"{what}: {error.message}"
+
+
+def _properties_of(error: Any) -> list[str]:
+    """Properties allowed where ``unevaluatedProperties`` sits under ``allOf`` refs."""
+    names: set[str] = set()
+    definitions = _schema_validator().schema["$defs"]
+    for part in error.schema.get("allOf", []):
+        ref = part.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            names.update(definitions[ref.split("/")[-1]].get("properties", {}))
+    return sorted(names)
+
+
+def _as_id(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in text.strip().lower()).strip("_")
+    while "__" in cleaned:
+        cleaned = cleaned.replace("__", "_")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "x_" + cleaned
+    return cleaned
+
+
+__all__ = [
+    "Bundle",
+    "LoadError",
+    "Problem",
+    "build",
+    "build_cached",
+    "did_you_mean",
+    "load_process",
+    "read_bundle",
+    "ENTRY",
+]

@@ -1,0 +1,302 @@
+"""The process model: plain, frozen data with no I/O.
+
+A :class:`Process` is what a process file says once it is loaded and its includes are
+spliced in. Every node remembers where it was written (:class:`Location`) so that any
+later complaint about it can name the file, line and column a policy lead must edit.
+
+States are kept flat (a mapping from id to :class:`State`), each knowing its parent and
+children, because every consumer (checks, chart compiler, runtime, renderer) needs to
+walk the tree both ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .expressions import Expression
+
+FactType = Literal["date", "boolean", "choice", "number", "text"]
+StateKind = Literal["simple", "compound", "parallel", "final"]
+Force = Literal["must", "should"]
+TimeUnit = Literal["working_days", "days", "weeks", "months", "years"]
+Trigger = Literal["event", "always", "done"]
+
+#: The pseudo-base of a deadline that counts from the day its state was entered.
+ENTRY = "entry"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a node was written: file name, 1-based line and column."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+NOWHERE = Location("<unknown>")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A citation key and the document and section it stands for."""
+
+    key: str
+    title: str
+    url: str | None = None
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Role:
+    """Someone responsible for a step: the local authority, the Panel, ..."""
+
+    id: str
+    title: str
+    description: str | None = None
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A typed piece of information about a case (never a name)."""
+
+    id: str
+    type: FactType
+    title: str | None = None
+    description: str | None = None
+    options: tuple[str, ...] = ()
+    source: str | None = None
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A named guard expression, written once and used by transitions."""
+
+    id: str
+    expression: Expression
+    title: str | None = None
+    description: str | None = None
+    source: str | None = None
+    where: Location = NOWHERE
+    when_at: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An amount of time in one unit, as a policy lead writes it ("15 working days")."""
+
+    amount: int
+    unit: TimeUnit
+
+    def __str__(self) -> str:
+        word = {
+            "working_days": "working day",
+            "days": "day",
+            "weeks": "week",
+            "months": "month",
+            "years": "year",
+        }[self.unit]
+        return f"{self.amount} {word}{'' if self.amount == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Within:
+    """Due ``duration`` after ``base`` (a date fact, or :data:`ENTRY`)."""
+
+    duration: Duration
+    base: str
+
+
+@dataclass(frozen=True)
+class Before:
+    """Due ``duration`` before the date fact ``base`` (on or before that day)."""
+
+    duration: Duration
+    base: str
+
+
+@dataclass(frozen=True)
+class OnDate:
+    """Due on a fixed date written in the process file."""
+
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class EarliestOf:
+    """Due on the earliest of several rules that can be computed."""
+
+    rules: tuple[DueRule, ...]
+
+
+DueRule = Within | Before | OnDate | EarliestOf
+
+
+def rule_bases(rule: DueRule) -> Iterator[str]:
+    """Every fact name (or :data:`ENTRY`) a due rule counts from."""
+    if isinstance(rule, (Within, Before)):
+        yield rule.base
+    elif isinstance(rule, EarliestOf):
+        for inner in rule.rules:
+            yield from rule_bases(inner)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A time limit armed when its state is entered and closed when the state is left."""
+
+    id: str
+    state: str
+    rule: DueRule
+    title: str | None = None
+    description: str | None = None
+    by: str | None = None
+    force: Force = "should"
+    raises: str | None = None
+    source: str | None = None
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A way out of a state: on an event, as soon as a condition holds, or when done."""
+
+    source_state: str
+    target: str
+    trigger: Trigger = "event"
+    event: str | None = None
+    guard: Expression | None = None
+    title: str | None = None
+    description: str | None = None
+    by: str | None = None
+    records: str | None = None
+    source: str | None = None
+    where: Location = NOWHERE
+    when_at: Location = NOWHERE
+
+    @property
+    def label(self) -> str:
+        """The event id, or a word for the eventless kinds."""
+        if self.trigger == "event":
+            return self.event or ""
+        return "(when done)" if self.trigger == "done" else "(as soon as)"
+
+
+@dataclass(frozen=True)
+class State:
+    """A step of the process; compound and parallel states hold others."""
+
+    id: str
+    kind: StateKind = "simple"
+    parent: str | None = None
+    children: tuple[str, ...] = ()
+    initial: str | None = None
+    title: str | None = None
+    description: str | None = None
+    by: str | None = None
+    force: Force | None = None
+    source: str | None = None
+    include: str | None = None
+    deadlines: tuple[Deadline, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    where: Location = NOWHERE
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Process:
+    """A whole process, includes spliced in; ``states`` is flat and in document order."""
+
+    id: str
+    version: str
+    title: str
+    initial: str
+    states: Mapping[str, State]
+    description: str | None = None
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    facts: Mapping[str, Fact] = field(default_factory=dict)
+    conditions: Mapping[str, Condition] = field(default_factory=dict)
+    file: str = "<unknown>"
+    where: Location = NOWHERE
+
+    # -- walking the tree -------------------------------------------------------------
+
+    @property
+    def top_states(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.states.values() if s.parent is None)
+
+    def ancestors(self, state_id: str) -> list[str]:
+        """The state's ancestors, nearest first."""
+        chain = []
+        parent = self.states[state_id].parent
+        while parent is not None:
+            chain.append(parent)
+            parent = self.states[parent].parent
+        return chain
+
+    def depth(self, state_id: str) -> int:
+        return len(self.ancestors(state_id))
+
+    def descendants(self, state_id: str) -> Iterator[str]:
+        for child in self.states[state_id].children:
+            yield child
+            yield from self.descendants(child)
+
+    def initial_configuration(self, state_id: str | None = None) -> list[str]:
+        """The states entered, outermost first, when ``state_id`` (or the process) starts."""
+        start = state_id or self.initial
+        return self.entry_set(start)
+
+    def entry_set(self, state_id: str) -> list[str]:
+        """``state_id`` and the descendants entered by default with it."""
+        state = self.states[state_id]
+        result = [state_id]
+        if state.kind == "parallel":
+            for child in state.children:
+                result.extend(self.entry_set(child))
+        elif state.kind == "compound" and state.initial:
+            result.extend(self.entry_set(state.initial))
+        return result
+
+    def transitions(self) -> Iterator[Transition]:
+        for state in self.states.values():
+            yield from state.transitions
+
+    def deadlines(self) -> Iterator[Deadline]:
+        for state in self.states.values():
+            yield from state.deadlines
+
+    def events(self) -> list[str]:
+        """Every event id a transition listens for or a deadline raises, in order."""
+        seen: dict[str, None] = {}
+        for transition in self.transitions():
+            if transition.trigger == "event" and transition.event:
+                seen.setdefault(transition.event)
+        for deadline in self.deadlines():
+            if deadline.raises:
+                seen.setdefault(deadline.raises)
+        return list(seen)
+
+    def sort_outermost_first(self, state_ids: set[str] | list[str]) -> list[str]:
+        """Active states in document order, which is outermost first for a tree."""
+        wanted = set(state_ids)
+        return [s for s in self.states if s in wanted]
+
+    def source_title(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        source = self.sources.get(key)
+        return source.title if source else key
