@@ -1,0 +1,556 @@
+"""Dates, durations and due dates as the statutory guidance counts them.
+
+Working days are Monday to Friday less the bank holidays of England and Wales (the
+``holidays`` package, country GB, subdivision ENG). The subdivision is never left out:
+without it Scottish and Northern Irish holidays such as 2 January or 12 July would be
+skipped too, and deadlines in England would come out a day late.
+
+Counting follows the guidance: the base date is day 0, so "5 working days from D" is the
+5th working day after D, and "7 working days before D" is the 7th working day before D.
+Months and years are calendar months and years, clamped to the end of a shorter month
+(31 January + 1 month = 28 or 29 February), as ``dateutil.relativedelta`` does.
+
+``holidays`` and ``dateutil`` are imported only when first needed, because many CLI
+commands never compute a date and their start-up time should not pay for these imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .model import ENTRY, Before, DueRule, Duration, EarliestOf, OnDate, TimeUnit, Within
+
+__all__ = [
+    "DateError",
+    "Due",
+    "DurationError",
+    "add",
+    "add_working_days",
+    "bank_holiday",
+    "bank_holidays_between",
+    "compute_due",
+    "describe_rule",
+    "is_working_day",
+    "parse_date",
+    "parse_duration",
+    "subtract",
+    "working_days_between",
+]
+
+MAX_AMOUNT = 10_000
+
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+# -- bank holidays ----------------------------------------------------------------------
+
+# Filled lazily, one year at a time: the holidays package computes a whole year at once
+# and a tick over many cases asks about the same few years again and again.
+_HOLIDAYS: dict[int, dict[dt.date, str]] = {}
+# Ordinals of the bank holidays that fall on a weekday, sorted, so that whole weeks can be
+# skipped arithmetically and only these need counting (weekend holidays cost nothing).
+_WEEKDAY_HOLIDAY_ORDINALS: dict[int, list[int]] = {}
+
+
+def _holidays_in(year: int) -> dict[dt.date, str]:
+    """England and Wales bank holidays of ``year``, date → name (cached)."""
+    found = _HOLIDAYS.get(year)
+    if found is None:
+        import holidays  # lazily: see the module docstring
+
+        table = holidays.country_holidays("GB", subdiv="ENG", years=year)
+        # A date can carry two names in the package ("A; B"); keep them as written.
+        found = {day: str(name) for day, name in table.items() if day.year == year}
+        _HOLIDAYS[year] = found
+    return found
+
+
+def _weekday_holiday_ordinals(year: int) -> list[int]:
+    found = _WEEKDAY_HOLIDAY_ORDINALS.get(year)
+    if found is None:
+        found = sorted(day.toordinal() for day in _holidays_in(year) if day.weekday() < 5)
+        _WEEKDAY_HOLIDAY_ORDINALS[year] = found
+    return found
+
+
+def _weekday_holidays_after_upto(low: int, high: int) -> int:
+    """How many weekday bank holidays have an ordinal ``o`` with ``low < o <= high``."""
+    if high <= low:
+        return 0
+    first = dt.date.fromordinal(low + 1).year
+    last = dt.date.fromordinal(high).year
+    count = 0
+    for year in range(first, last + 1):
+        ordinals = _weekday_holiday_ordinals(year)
+        count += bisect_right(ordinals, high) - bisect_right(ordinals, low)
+    return count
+
+
+def bank_holiday(d: dt.date) -> str | None:
+    """The name of the bank holiday in England and Wales on ``d``, or ``None``."""
+    return _holidays_in(d.year).get(d)
+
+
+def bank_holidays_between(start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
+    """Bank holidays from ``start`` to ``end`` inclusive, sorted; empty if ``end < start``.
+
+    Holidays dated on a weekend (Boxing Day 2020 was a Saturday) are listed too, as the
+    package dates them; the weekday they are observed on is listed separately.
+    """
+    found: list[tuple[dt.date, str]] = []
+    for year in range(start.year, end.year + 1):
+        found.extend((d, n) for d, n in _holidays_in(year).items() if start <= d <= end)
+    found.sort()
+    return found
+
+
+def is_working_day(d: dt.date) -> bool:
+    """Whether ``d`` is a working day: Monday to Friday and not a bank holiday."""
+    return d.weekday() < 5 and d not in _holidays_in(d.year)
+
+
+# -- working-day arithmetic -------------------------------------------------------------
+
+
+def _weekdays_upto(ordinal: int) -> int:
+    """Mondays to Fridays from 0001-01-01 (a Monday, ordinal 1) to ``ordinal`` inclusive."""
+    weeks, rest = divmod(ordinal, 7)
+    return 5 * weeks + min(rest, 5)
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def add_working_days(d: dt.date, n: int) -> dt.date:
+    """The ``n``-th working day after ``d`` (before it if ``n`` is negative); ``d`` if 0.
+
+    ``d`` itself is day 0 and need not be a working day: 1 working day after a Saturday is
+    the Monday, unless that is a bank holiday.
+    """
+    if n == 0:
+        return d
+    step = 1 if n > 0 else -1
+    remaining = abs(n)
+    current = d.toordinal()
+    # Any 7 consecutive days hold exactly 5 weekdays, so whole weeks can be jumped and
+    # only the weekday bank holidays inside them given back. Jumping leaves at least one
+    # working day to walk, so the walk always stops on a working day, never a weekend.
+    while remaining > 5:
+        weeks = (remaining - 1) // 5
+        target = current + step * 7 * weeks
+        if step > 0:
+            lost = _weekday_holidays_after_upto(current, target)
+        else:
+            lost = _weekday_holidays_after_upto(target - 1, current - 1)
+        remaining -= 5 * weeks - lost
+        current = target
+    day = dt.date.fromordinal(current)
+    delta = _ONE_DAY if step > 0 else -_ONE_DAY
+    while remaining:
+        day += delta
+        if day.weekday() < 5 and day not in _holidays_in(day.year):
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to and including ``end``; negative if ``end < start``.
+
+    Counting this way makes the result additive (``between(a, b) + between(b, c) ==
+    between(a, c)``) and the inverse of :func:`add_working_days` for ``n > 0``. With
+    ``start`` today and ``end`` a due date, a positive result reads as "N working days
+    left" and a negative one as "N working days overdue" (0 on the weekend straight after
+    a Friday due date: the case is late, but no working day has been lost yet).
+    """
+    if end < start:
+        return -working_days_between(end, start)
+    low, high = start.toordinal(), end.toordinal()
+    weekdays = _weekdays_upto(high) - _weekdays_upto(low)
+    return weekdays - _weekday_holidays_after_upto(low, high)
+
+
+def _weekday_holidays_strictly_between(a: dt.date, b: dt.date) -> list[tuple[dt.date, str]]:
+    """The bank holidays on weekdays strictly between ``a`` and ``b`` (either order)."""
+    low, high = (a, b) if a <= b else (b, a)
+    if high.toordinal() - low.toordinal() < 2:
+        return []
+    return [
+        (d, name)
+        for d, name in bank_holidays_between(low + _ONE_DAY, high - _ONE_DAY)
+        if d.weekday() < 5
+    ]
+
+
+# -- calendar arithmetic ----------------------------------------------------------------
+
+
+def _shift(base: dt.date, amount: int, unit: TimeUnit) -> dt.date:
+    """``base`` moved by ``amount`` units (backwards if negative)."""
+    if unit == "working_days":
+        return add_working_days(base, amount)
+    if unit == "days":
+        return base + dt.timedelta(days=amount)
+    if unit == "weeks":
+        return base + dt.timedelta(weeks=amount)
+    from dateutil.relativedelta import relativedelta  # lazily: see the module docstring
+
+    if unit == "months":
+        return base + relativedelta(months=amount)
+    if unit == "years":
+        return base + relativedelta(years=amount)
+    raise ValueError(f"unknown time unit {unit!r}")
+
+
+def add(base: dt.date, duration: Duration) -> dt.date:
+    """``base`` plus ``duration`` (calendar months and years clamp to the month's end)."""
+    return _shift(base, duration.amount, duration.unit)
+
+
+def subtract(base: dt.date, duration: Duration) -> dt.date:
+    """``base`` minus ``duration`` (calendar months and years clamp to the month's end)."""
+    return _shift(base, -duration.amount, duration.unit)
+
+
+# -- parsing ----------------------------------------------------------------------------
+
+
+class DurationError(ValueError):
+    """A duration a policy lead wrote that cannot be read; the message says what to write."""
+
+
+class DateError(ValueError):
+    """A date a policy lead wrote that cannot be read; the message says what to write."""
+
+
+_EXAMPLE_DURATION = "'5 working days'"
+
+# Every spelling accepted, after lower-casing and collapsing spaces.
+_UNITS: dict[str, TimeUnit] = {
+    "working day": "working_days",
+    "working days": "working_days",
+    "day": "days",
+    "days": "days",
+    "calendar day": "days",
+    "calendar days": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "month": "months",
+    "months": "months",
+    "calendar month": "months",
+    "calendar months": "months",
+    "year": "years",
+    "years": "years",
+}
+
+_UNIT_LIST = "working days, days, calendar days, weeks, months, calendar months, years"
+
+# Near misses that mean something we know, but are refused rather than guessed at: a
+# "business day" or "clear day" may not count the way the guidance does, so the policy
+# lead should write the unit the guidance uses.
+_NEAR_MISSES: dict[str, str] = {
+    "business day": "working days",
+    "business days": "working days",
+    "work day": "working days",
+    "work days": "working days",
+    "workday": "working days",
+    "workdays": "working days",
+    "working-day": "working days",
+    "working-days": "working days",
+    "weekday": "working days",
+    "weekdays": "working days",
+    "wd": "working days",
+    "clear day": "days",
+    "clear days": "days",
+    "d": "days",
+    "wk": "weeks",
+    "wks": "weeks",
+    "w": "weeks",
+    "mo": "months",
+    "mos": "months",
+    "mth": "months",
+    "mths": "months",
+    "mnth": "months",
+    "mnths": "months",
+    "calendar-month": "calendar months",
+    "calendar-months": "calendar months",
+    "calender month": "calendar months",
+    "calender months": "calendar months",
+    "yr": "years",
+    "yrs": "years",
+    "y": "years",
+}
+
+_NUMBER_WORDS = frozenset(
+    ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    + ("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen")
+    + ("eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "ninety")
+    + ("hundred",)
+)
+
+_AMOUNT = re.compile(r"([+-]?)(\d+)([.,]\d+)?\s*(.*)")
+
+
+def parse_duration(text: str) -> Duration:
+    """Read a duration such as "5 working days", "6 months" or "3 years".
+
+    Raises :class:`DurationError` with a message saying what to write instead. The
+    message does not say where the text was written; the loader adds that.
+    """
+    if not isinstance(text, str):
+        raise DurationError(
+            f"{text!r} is not a duration: write an amount and a unit, "
+            f"for example {_EXAMPLE_DURATION}"
+        )
+    words = " ".join(text.split()).lower()
+    if not words:
+        raise DurationError(
+            f"the duration is empty: write an amount and a unit, for example {_EXAMPLE_DURATION}"
+        )
+    match = _AMOUNT.fullmatch(words)
+    if match is None:
+        first = words.split(" ")[0]
+        problem = "spells the number in words" if first in _NUMBER_WORDS else "has no number"
+        raise DurationError(
+            f"'{text.strip()}' {problem}: "
+            f"write the number in digits, for example {_EXAMPLE_DURATION}"
+        )
+    sign, digits, fraction, unit_text = match.groups()
+    if fraction:
+        raise DurationError(
+            f"'{text.strip()}' has a fraction: write a whole number of a smaller unit, "
+            "for example '10 working days' rather than '2.5 weeks'"
+        )
+    amount = int(digits)
+    if sign == "-" or amount > MAX_AMOUNT:
+        raise DurationError(
+            f"'{text.strip()}' is out of range: the amount must be a whole number "
+            f"from 0 to {MAX_AMOUNT}"
+        )
+    if not unit_text:
+        raise DurationError(
+            f"'{text.strip()}' has no unit: write one of {_UNIT_LIST} after the number, "
+            f"for example {_EXAMPLE_DURATION}"
+        )
+    unit = _UNITS.get(unit_text)
+    if unit is not None:
+        return Duration(amount, unit)
+    suggestion = _NEAR_MISSES.get(unit_text)
+    if suggestion is None:
+        close = difflib.get_close_matches(unit_text, list(_UNITS), n=1, cutoff=0.8)
+        if close:
+            # Always suggest the plural, the form the guidance and examples use.
+            suggestion = close[0] if close[0].endswith("s") else close[0] + "s"
+    if suggestion is not None:
+        raise DurationError(
+            f"'{text.strip()}' uses the unit '{unit_text}', which is not one we count in: "
+            f"did you mean '{suggestion}'?"
+        )
+    raise DurationError(
+        f"'{text.strip()}' uses the unit '{unit_text}', which is not one we count in: "
+        f"use one of {_UNIT_LIST}"
+    )
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_EXAMPLE_DATE = "write dates as YYYY-MM-DD, for example 2019-12-20"
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+    return (following - _ONE_DAY).day
+
+
+def parse_date(text: str) -> dt.date:
+    """Read a date written strictly as YYYY-MM-DD.
+
+    A :class:`datetime.date` is returned as it is, because YAML reads an unquoted
+    2019-12-20 as a date before the loader sees it. Raises :class:`DateError` saying
+    what is wrong with anything else.
+    """
+    if isinstance(text, dt.date) and not isinstance(text, dt.datetime):
+        return text
+    if not isinstance(text, str):
+        raise DateError(f"{text!r} is not a date: {_EXAMPLE_DATE}")
+    stripped = text.strip()
+    if not stripped:
+        raise DateError(f"the date is empty: {_EXAMPLE_DATE}")
+    match = _ISO_DATE.fullmatch(stripped)
+    if match is None:
+        raise DateError(f"{stripped} is not a date: {_EXAMPLE_DATE}")
+    year, month, day = (int(part) for part in match.groups())
+    if year == 0:
+        raise DateError(f"{stripped} is not a date: there is no year 0")
+    if not 1 <= month <= 12:
+        raise DateError(f"{stripped} is not a date: there is no month {month}")
+    length = _days_in_month(year, month)
+    if not 1 <= day <= length:
+        if day == 0:
+            raise DateError(f"{stripped} is not a date: there is no day 0")
+        raise DateError(
+            f"{stripped} is not a date: {_MONTH_NAMES[month - 1]} {year} has {length} days"
+        )
+    return dt.date(year, month, day)
+
+
+# -- due dates --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """A computed due date and, in plain words, how it was reached.
+
+    ``date`` is ``None`` when the rule counts from facts not recorded yet; they are named
+    in ``waiting_for`` (:data:`~engine.model.ENTRY` stands for entering the step). When an
+    earliest-of rule could be computed from some of its inputs, ``waiting_for`` is empty
+    and the explanation names the inputs still missing.
+    """
+
+    date: dt.date | None
+    explanation: str
+    waiting_for: tuple[str, ...] = ()
+
+
+_ENTRY_WORDS = "entering this step"
+
+
+def _join(items: list[str], conjunction: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _waiting_words(names: tuple[str, ...], conjunction: str = "and") -> str:
+    if names == (ENTRY,):
+        return "waits for this step to be entered"
+    shown = [_ENTRY_WORDS if n == ENTRY else n for n in names]
+    return f"waits for {_join(shown, conjunction)} to be recorded"
+
+
+def _base_date(
+    base: str, facts: Mapping[str, object], entered_on: dt.date | None
+) -> tuple[dt.date | None, str]:
+    """The base date of a rule, or ``None`` and the words saying why it is missing."""
+    if base == ENTRY:
+        if entered_on is None:
+            return None, _waiting_words((ENTRY,))
+        return entered_on, ""
+    value = facts.get(base)
+    if isinstance(value, dt.datetime):
+        # A timestamp still says which day; the time of day does not count.
+        return value.date(), ""
+    if isinstance(value, dt.date):
+        return value, ""
+    if value is None:
+        return None, _waiting_words((base,))
+    return None, f"{_waiting_words((base,))} as a date (it holds {value!r})"
+
+
+def _clamp_note(base: dt.date, result: dt.date, unit: TimeUnit) -> str:
+    # relativedelta only ever moves the day back to the last day of a shorter month.
+    if unit in ("months", "years") and result.day != base.day:
+        return f", clamped to the end of {_MONTH_NAMES[result.month - 1]}"
+    return ""
+
+
+def _skipping_note(base: dt.date, result: dt.date, unit: TimeUnit) -> str:
+    if unit != "working_days":
+        return ""
+    skipped = _weekday_holidays_strictly_between(base, result)
+    if not skipped:
+        return ""
+    word = "bank holiday" if len(skipped) == 1 else "bank holidays"
+    return f", skipping {word} {_join([f'{d.isoformat()} {name}' for d, name in skipped])}"
+
+
+def _compute(
+    rule: DueRule, facts: Mapping[str, object], entered_on: dt.date | None, inner: bool
+) -> Due:
+    if isinstance(rule, OnDate):
+        words = f"{rule.date.isoformat()} fixed" if inner else f"on {rule.date} (fixed date)"
+        return Due(rule.date, words)
+    if isinstance(rule, (Within, Before)):
+        base, missing = _base_date(rule.base, facts, entered_on)
+        if base is None:
+            return Due(None, missing, (rule.base,))
+        duration = rule.duration
+        if isinstance(rule, Within):
+            result, word = add(base, duration), "from"
+        else:
+            result, word = subtract(base, duration), "before"
+        name = _ENTRY_WORDS if rule.base == ENTRY else rule.base
+        words = (
+            f"{duration} {word} {name} ({base.isoformat()})"
+            f"{_skipping_note(base, result, duration.unit)}"
+            f"{_clamp_note(base, result, duration.unit)}"
+        )
+        return Due(result, words)
+    if isinstance(rule, EarliestOf):
+        return _earliest(rule, facts, entered_on)
+    raise TypeError(f"not a due rule: {rule!r}")
+
+
+def _earliest(rule: EarliestOf, facts: Mapping[str, object], entered_on: dt.date | None) -> Due:
+    if not rule.rules:
+        return Due(None, "earliest of no rules: there is no due date")
+    parts = [_compute(r, facts, entered_on, inner=True) for r in rule.rules]
+    known = [p.date for p in parts if p.date is not None]
+    if not known:
+        waiting = tuple(dict.fromkeys(name for p in parts for name in p.waiting_for))
+        # Any one of the inputs would be enough to give a due date, hence "or".
+        return Due(None, _waiting_words(waiting, "or"), waiting)
+    steps = []
+    for inner_rule, part in zip(rule.rules, parts, strict=True):
+        if part.date is not None:
+            steps.append(f"{part.explanation} = {part.date.isoformat()}")
+        else:
+            steps.append(f"{describe_rule(inner_rule, inner=True)}: {part.explanation}")
+    earliest = min(known)
+    return Due(earliest, f"earliest of: {'; '.join(steps)} → {earliest.isoformat()}")
+
+
+def compute_due(rule: DueRule, facts: Mapping[str, object], entered_on: dt.date | None) -> Due:
+    """The due date of ``rule`` for a case with ``facts``, in a step entered on ``entered_on``.
+
+    A base of :data:`~engine.model.ENTRY` counts from ``entered_on``; any other base is
+    the name of a date fact. A base not recorded yet (or not holding a date) leaves the
+    date unknown and is named in :attr:`Due.waiting_for`.
+    """
+    return _compute(rule, facts, entered_on, inner=False)
+
+
+def describe_rule(rule: DueRule, label: Callable[[str], str] = str, *, inner: bool = False) -> str:
+    """The rule in plain words, without dates, for diagrams and help.
+
+    ``label`` turns a fact name into the words to show (the renderer passes fact titles).
+    ``inner`` gives the shorter form used for the parts of an earliest-of rule.
+    """
+    if isinstance(rule, (Within, Before)):
+        name = _ENTRY_WORDS if rule.base == ENTRY else label(rule.base)
+        if isinstance(rule, Before):
+            words = f"{rule.duration} before {name}"
+            return words if inner else f"at least {words}"
+        return f"{rule.duration} after {name}" if inner else f"within {rule.duration} of {name}"
+    if isinstance(rule, OnDate):
+        return rule.date.isoformat() if inner else f"by {rule.date.isoformat()}"
+    if isinstance(rule, EarliestOf):
+        parts = "; ".join(describe_rule(r, label, inner=True) for r in rule.rules)
+        # Nested, the parts go in brackets so their semicolons do not run into ours.
+        return f"the earliest of ({parts})" if inner else f"by the earliest of: {parts}"
+    raise TypeError(f"not a due rule: {rule!r}")
