@@ -42,6 +42,10 @@ RESERVED = frozenset(
     }
 )
 
+#: Names every condition may use besides facts and conditions: ``today`` is the date the
+#: event being decided happened on (the operator's ``--on`` date).
+BUILTIN_NAMES = frozenset({"today"})
+
 Check = Callable[[Process], Iterator[Problem]]
 
 
@@ -101,7 +105,7 @@ def _expressions(process: Process) -> Iterator[tuple[object, Location, str]]:
 
 
 def unknown_names_in_conditions(process: Process) -> Iterator[Problem]:
-    values = set(process.facts) | set(process.conditions)
+    values = set(process.facts) | set(process.conditions) | BUILTIN_NAMES
     for expression, where, _ in _expressions(process):
         states = expression.states  # type: ignore[attr-defined]
         for name, offset in expression.name_offsets:  # type: ignore[attr-defined]

@@ -73,12 +73,21 @@ class LoadError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Bundle:
-    """A process file and the files it includes, as text, keyed by name relative to it."""
+    """A process file and the files it includes, as text, keyed by name relative to it.
+
+    Two bundles are equal when their texts are: that is what pins a case to a version.
+    """
 
     main: str
     texts: Mapping[str, str] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bundle) and other.hash == self.hash
+
+    def __hash__(self) -> int:
+        return hash(self.hash)
 
     @functools.cached_property
     def hash(self) -> str:
@@ -369,6 +378,8 @@ class _Builder:
         stack: tuple[str, ...],
         where: Location,
     ) -> None:
+        # Hold the parent's place so that ``states`` stays in document order, parents first.
+        self.states[state_id] = State(id=state_id, parent=parent, where=where)
         children: list[str] = []
         include = spec.get("include")
         if isinstance(include, str):
@@ -621,9 +632,11 @@ def _describe_schema_error(error: Any, path: tuple, document: yamlsource.Documen
     validator = error.validator
     if validator in ("additionalProperties", "unevaluatedProperties"):
         allowed = sorted(schema.get("properties", {}) or _properties_of(error))
-        extras = [k for k in error.instance if k not in allowed] if isinstance(
-            error.instance, dict
-        ) else []
+        extras = (
+            [k for k in error.instance if k not in allowed]
+            if isinstance(error.instance, dict)
+            else []
+        )
         if extras:
             key = extras[0]
             where = document.where((*path, key), key=True)

@@ -1,0 +1,168 @@
+"""Model → python-statemachine ``StateChart`` class, built once per process version.
+
+The compiled chart knows nothing of stores or dates: guards read a :class:`Subject`
+(the case's facts, the event's date and its active states) and actions report what
+happened back to it (states entered and left, transitions taken). The runtime turns that
+journal into deadlines and history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from statemachine import StateChart
+from statemachine.io import create_machine_class_from_definition
+from statemachine.orderedset import OrderedSet
+
+from .expressions import Context, Expression
+from .model import Process, State, Transition
+
+
+@dataclass
+class Subject:
+    """What a running chart reads and writes: python-statemachine's "model" object."""
+
+    facts: dict[str, Any]
+    today: dt.date
+    conditions: Mapping[str, Expression]
+    state: Any = None
+    journal: list[tuple[str, Any]] = field(default_factory=list)
+
+    def active(self) -> list[str]:
+        value = self.state
+        if value is None:
+            return []
+        if isinstance(value, (set, OrderedSet, list, tuple)):
+            return list(value)
+        return [value]
+
+    def context(self) -> Context:
+        return Context({**self.facts, "today": self.today}, self.conditions, set(self.active()))
+
+    def took(self, transition: Transition) -> None:
+        self.journal.append(("transition", transition))
+        if transition.records:
+            self.facts[transition.records] = self.today
+
+    def entered(self, state_id: str) -> None:
+        self.journal.append(("enter", state_id))
+
+    def left(self, state_id: str) -> None:
+        self.journal.append(("exit", state_id))
+
+
+def _guard(expression: Expression) -> Callable[..., bool]:
+    def guard(model: Subject) -> bool:
+        return expression.evaluate(model.context()) is True
+
+    guard.__name__ = f"guard_{abs(hash(expression.text))}"
+    return guard
+
+
+def _action(method: str, argument: Any) -> Callable[..., None]:
+    def action(model: Subject) -> None:
+        getattr(model, method)(argument)
+
+    action.__name__ = f"{method}_{abs(hash(repr(argument)))}"
+    return action
+
+
+def done_event(state_id: str) -> str:
+    """The event python-statemachine raises when a compound or parallel state finishes."""
+    return f"done.state.{state_id}"
+
+
+def _transition(transition: Transition) -> dict[str, Any]:
+    spec: dict[str, Any] = {"target": transition.target, "on": [_action("took", transition)]}
+    if transition.guard is not None:
+        spec["cond"] = [_guard(transition.guard)]
+    return spec
+
+
+def _state(process: Process, state: State, initial: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": state.label,
+        "enter": [_action("entered", state.id)],
+        "exit": [_action("left", state.id)],
+    }
+    if initial:
+        spec["initial"] = True
+    if state.kind == "final":
+        spec["final"] = True
+    if state.kind == "parallel":
+        spec["parallel"] = True
+    if state.children:
+        spec["states"] = {
+            child: _state(
+                process,
+                process.states[child],
+                state.kind == "parallel" or child == state.initial,
+            )
+            for child in state.children
+        }
+    on: dict[str, list[dict[str, Any]]] = {}
+    eventless = []
+    for transition in state.transitions:
+        if transition.trigger == "always":
+            eventless.append(_transition(transition))
+        else:
+            event = transition.event if transition.trigger == "event" else done_event(state.id)
+            on.setdefault(str(event), []).append(_transition(transition))
+    if on:
+        spec["on"] = on
+    if eventless:
+        spec["transitions"] = eventless
+    return spec
+
+
+def compile_chart(process: Process) -> type[StateChart]:
+    """A fresh ``StateChart`` subclass for ``process``; prefer :func:`chart_for`."""
+    states = {
+        top: _state(process, process.states[top], top == process.initial)
+        for top in process.top_states
+    }
+    return create_machine_class_from_definition(
+        f"{process.id}_{process.version}".replace("-", "_"),
+        states=states,
+        # A guard or action that fails must fail the operation, not become an event.
+        catch_errors_as_events=False,
+        allow_event_without_transition=True,
+        validate_final_reachability=False,
+    )
+
+
+_CHARTS: dict[str, type[StateChart]] = {}
+
+
+def chart_for(process: Process, key: str) -> type[StateChart]:
+    """The chart class for a process version, compiled once per ``key`` (its text hash)."""
+    chart = _CHARTS.get(key)
+    if chart is None:
+        chart = _CHARTS[key] = compile_chart(process)
+    return chart
+
+
+#: An event sent only to let eventless transitions look at new facts.
+RECHECK = "facts_recorded"
+
+
+def run(
+    chart: type[StateChart],
+    subject: Subject,
+    event: str | None,
+) -> Subject:
+    """Start (``subject.state`` empty) or resume the chart and deliver ``event``.
+
+    ``event=None`` only re-evaluates eventless transitions (after facts change).
+    """
+    resuming = subject.state is not None
+    if resuming:
+        subject.state = OrderedSet(subject.active())
+    machine = chart(model=subject)
+    if resuming or event is not None:
+        machine.send(event or RECHECK)
+    subject.state = list(subject.active())
+    return subject

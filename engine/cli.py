@@ -1,0 +1,507 @@
+"""The ``cspr`` command: validate process files, step cases, see what is due.
+
+Thin by design: parse options, call the engine, print. Heavy modules (the statechart
+library, jsonschema, graphviz) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEFAULT_DB = "cases.db"
+
+
+# -- shared plumbing ------------------------------------------------------------------------
+
+
+def fail(message: str) -> None:
+    """Print one clear line (or a few, for file problems) on stderr and exit 1."""
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def refusals(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the engine's refusals into one line on stderr and exit status 1."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .calendar import DateError
+        from .runtime import Refused
+        from .store import StoreError
+
+        try:
+            return function(*args, **kwargs)
+        except (Refused, StoreError, DateError) as error:
+            fail(f"cspr: {error}")
+        except Exception as error:  # never a traceback for an operator; CSPR_DEBUG shows it
+            if os.environ.get("CSPR_DEBUG"):
+                raise
+            click.echo(
+                f"cspr: internal error, nothing was changed ({type(error).__name__}: "
+                f"{error}); set CSPR_DEBUG=1 to see details",
+                err=True,
+            )
+            sys.exit(2)
+
+    return wrapper
+
+
+def parse_date_option(
+    _ctx: click.Context | None, _param: click.Parameter | None, value: str | None
+) -> dt.date | None:
+    if value is None:
+        return None
+    from .calendar import DateError, parse_date
+
+    try:
+        return parse_date(value)
+    except DateError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def date_option(name: str, help_text: str) -> Callable[..., Any]:
+    return click.option(name, callback=parse_date_option, metavar="YYYY-MM-DD", help=help_text)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+by_option = click.option("--by", metavar="NAME", help="Who records this (default: your user name).")
+on_option = date_option("--on", "The date it happened (default: today).")
+as_of_option = date_option("--as-of", "Judge deadlines as of this date (default: today).")
+
+
+def runtime(ctx: click.Context):
+    from .runtime import Runtime
+    from .store import Store
+
+    root = ctx.find_root()
+    db = root.params.get("db") or os.environ.get("CSPR_DB") or DEFAULT_DB
+    store = Store(db)
+    ctx.call_on_close(store.close)
+    return Runtime(store, root.params.get("processes"))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def long_date(iso: str | dt.date | None) -> str:
+    if iso is None:
+        return "-"
+    day = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
+    return day.strftime("%a %Y-%m-%d")
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    """Aligned columns; the header in bold on a terminal."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))
+    click.echo(click.style(line.rstrip(), bold=True))
+    for row in rows:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+STATUS_COLOURS = {"overdue": "red", "missed": "red", "met": "green", "pending": "yellow"}
+
+
+def status_text(status: str) -> str:
+    return click.style(status, fg=STATUS_COLOURS.get(status))
+
+
+def days_text(left: int | None, status: str) -> str:
+    if left is None:
+        return ""
+    if status == "overdue":
+        days = max(1, -left)
+        return f"{days} working day{'s' if days != 1 else ''} overdue"
+    return f"{left} working day{'s' if left != 1 else ''} left"
+
+
+# -- the command group ----------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    metavar="PATH",
+    help="Case store (default: $CSPR_DB, else ./cases.db).",
+)
+@click.option(
+    "--processes",
+    metavar="DIR",
+    help="Folder of process files (default: $CSPR_PROCESSES, else ./processes).",
+)
+@click.version_option(package_name="cspr-engine")
+def main(db: str | None, processes: str | None) -> None:
+    """Run statutory child safeguarding review processes as statecharts.
+
+    \b
+    Examples:
+      cspr validate processes/
+      cspr case open cspr --ref LA-2019-041 --fact aware_on=2019-12-20
+      cspr case send LA-2019-041 panel_notified --on 2019-12-23
+      cspr due --within 5
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@json_option
+def validate(paths: tuple[str, ...], as_json: bool) -> None:
+    """Check process files and print every problem as file:line:col: message.
+
+    PATHS are files or folders (default: processes/). Exits 1 if any problem is found.
+
+    \b
+    Example:
+      cspr validate processes/ processes/extra.yaml
+    """
+    from .loader import LoadError, Problem, load_process
+    from .model import Location
+
+    files = list(_yaml_files(paths or ("processes",)))
+    problems: list[Problem] = []
+    for file in files:
+        if isinstance(file, Problem):
+            problems.append(file)
+            continue
+        try:
+            load_process(file)
+        except LoadError as error:
+            problems.extend(error.problems)
+    problems = sorted(set(problems))
+    if as_json:
+        emit_json({"files": len(files), "problems": [p.as_json() for p in problems]})
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+    if not files and not problems:
+        problems.append(Problem(Location(",".join(paths), 1, 1), "no process files found"))
+        if not as_json:
+            click.echo(f"{problems[0]}", err=True)
+    if problems:
+        if not as_json:
+            click.echo(
+                f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
+                f"in {len({p.where.file for p in problems})} file(s)",
+                err=True,
+            )
+        sys.exit(1)
+    if not as_json:
+        click.echo(f"{len(files)} process file(s) valid")
+
+
+def _yaml_files(paths: Iterable[str]) -> Iterable[Any]:
+    from .loader import Problem
+    from .model import Location
+
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            yield from sorted(p for p in path.glob("*.y*ml") if p.is_file())
+        elif path.is_file():
+            yield path
+        else:
+            yield Problem(Location(name, 1, 1), "no such file or folder")
+
+
+# -- cases ------------------------------------------------------------------------------------
+
+
+@main.group()
+def case() -> None:
+    """Open cases and record what happens to them."""
+
+
+@case.command("open")
+@click.argument("process")
+@click.option("--ref", metavar="REF", help="Your reference for the case (never a child's name).")
+@click.option("--fact", "facts", multiple=True, metavar="NAME=VALUE", help="A fact; repeatable.")
+@on_option
+@by_option
+@click.option("--note", metavar="TEXT", help="A note for the history.")
+@json_option
+@click.pass_context
+@refusals
+def case_open(ctx, process, ref, facts, on, by, note, as_json) -> None:
+    """Open a case of PROCESS (an id such as cspr, or a process file) and print its id.
+
+    \b
+    Example:
+      cspr case open cspr --ref LA-2019-041 --fact aware_on=2019-12-20 \\
+          --fact child_died=true --fact abuse_or_neglect=suspected
+    """
+    from .runtime import parse_facts
+
+    rt = runtime(ctx)
+    record = rt.open(process, parse_facts(facts), on=on, by=by, ref=ref, note=note)
+    if as_json:
+        emit_json(rt.show(str(record.id), on).as_json())
+    else:
+        click.echo(record.id)
+
+
+@case.command("set")
+@click.argument("case_key", metavar="CASE")
+@click.argument("assignments", nargs=-1, required=True, metavar="NAME=VALUE...")
+@on_option
+@by_option
+@click.option("--note", metavar="TEXT", help="A note for the history.")
+@click.pass_context
+@refusals
+def case_set(ctx, case_key, assignments, on, by, note) -> None:
+    """Record facts about CASE (its id or reference).
+
+    \b
+    Example:
+      cspr case set LA-2019-041 seriously_harmed=true --on 2019-12-21
+    """
+    from .runtime import parse_facts
+
+    record = runtime(ctx).set(case_key, parse_facts(assignments), on=on, by=by, note=note)
+    click.echo(f"case {record.id} revision {record.revision}: {', '.join(record.states)}")
+
+
+@case.command("send")
+@click.argument("case_key", metavar="CASE")
+@click.argument("event")
+@on_option
+@click.option("--fact", "facts", multiple=True, metavar="NAME=VALUE", help="A fact given with it.")
+@click.option("--note", metavar="TEXT", help="A note for the history.")
+@by_option
+@click.pass_context
+@refusals
+def case_send(ctx, case_key, event, on, facts, note, by) -> None:
+    """Record that EVENT happened to CASE; refused, with the reason, if not allowed now.
+
+    \b
+    Example:
+      cspr case send LA-2019-041 panel_notified --on 2019-12-23 --by j.smith
+    """
+    from .runtime import parse_facts
+
+    record = runtime(ctx).send(case_key, event, on=on, facts=parse_facts(facts), by=by, note=note)
+    click.echo(f"case {record.id} revision {record.revision}: {', '.join(record.states)}")
+
+
+@case.command("show")
+@click.argument("case_key", metavar="CASE")
+@as_of_option
+@json_option
+@click.pass_context
+@refusals
+def case_show(ctx, case_key, as_of, as_json) -> None:
+    """Show CASE: where it is, its facts, its deadlines and which events it can take.
+
+    \b
+    Example:
+      cspr case show LA-2019-041 --as-of 2020-01-06
+    """
+    view = runtime(ctx).show(case_key, as_of)
+    if as_json:
+        emit_json(view.as_json())
+        return
+    record, process = view.record, view.process
+    click.echo(
+        click.style(f"Case {record.id}", bold=True) + (f"  ref {record.ref}" if record.ref else "")
+    )
+    click.echo(f"Process  {process.title} ({record.process} {record.version}, {record.hash[:12]})")
+    click.echo(
+        f"Opened   {long_date(record.opened_on)}   last change {long_date(record.last_on)}"
+        f"   as of {long_date(view.as_of)}"
+    )
+    click.echo(
+        "States   "
+        + " > ".join(process.states[s].label for s in process.sort_outermost_first(record.states))
+    )
+    click.echo("")
+    if record.facts:
+        table([(name, str(value)) for name, value in record.facts.items()], ["FACT", "VALUE"])
+        click.echo("")
+    if view.deadlines:
+        table(
+            [
+                (
+                    d.name,
+                    long_date(d.due),
+                    status_text(d.status),
+                    days_text(d.working_days_left, d.status),
+                    d.explanation,
+                )
+                for d in view.deadlines
+            ],
+            ["DEADLINE", "DUE", "STATUS", "", "WHY"],
+        )
+        click.echo("")
+    table(
+        [
+            (e.name, "yes" if e.allowed else click.style("no", fg="red"), e.reason)
+            for e in view.events
+        ],
+        ["EVENT", "ALLOWED", "WHY NOT"],
+    )
+
+
+@case.command("history")
+@click.argument("case_key", metavar="CASE")
+@json_option
+@click.pass_context
+@refusals
+def case_history(ctx, case_key, as_json) -> None:
+    """Every change to CASE: when it happened, when and by whom it was recorded.
+
+    \b
+    Example:
+      cspr case history LA-2019-041 --json
+    """
+    record, rows = runtime(ctx).history(case_key)
+    if as_json:
+        emit_json({"id": record.id, "ref": record.ref, "history": [row.__dict__ for row in rows]})
+        return
+    table(
+        [
+            (
+                str(r.revision),
+                long_date(r.happened_on),
+                r.recorded_at,
+                r.recorded_by,
+                r.action,
+                r.event or "",
+                ", ".join(r.states_after),
+                ", ".join(f"{k}={v}" for k, v in r.facts_changed.items()),
+                r.note or "",
+            )
+            for r in rows
+        ],
+        ["REV", "HAPPENED", "RECORDED", "BY", "ACTION", "EVENT", "STATES AFTER", "FACTS", "NOTE"],
+    )
+
+
+@case.command("list")
+@click.option("--process", metavar="P", help="Only cases of this process.")
+@click.option("--state", metavar="S", help="Only cases in this state.")
+@click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
+@as_of_option
+@json_option
+@click.pass_context
+@refusals
+def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
+    """List cases, optionally only those of a process, in a state, or overdue.
+
+    \b
+    Example:
+      cspr case list --process cspr --overdue
+    """
+    from .runtime import deadline_status
+
+    rt = runtime(ctx)
+    as_of = as_of or dt.date.today()
+    rows = []
+    for record in rt.store.cases(process):
+        if state and state not in record.states:
+            continue
+        late = [d.name for d in record.deadlines if deadline_status(d, as_of) == "overdue"]
+        if overdue and not late:
+            continue
+        rows.append(
+            {
+                "id": record.id,
+                "ref": record.ref,
+                "process": record.process,
+                "version": record.version,
+                "states": record.states,
+                "overdue": late,
+                "last_on": record.last_on,
+            }
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        [
+            (
+                str(r["id"]),
+                r["ref"] or "",
+                r["process"],
+                ", ".join(r["states"]),
+                ", ".join(r["overdue"]),
+                long_date(r["last_on"]),
+            )
+            for r in rows
+        ],
+        ["ID", "REF", "PROCESS", "STATES", "OVERDUE", "LAST CHANGE"],
+    )
+
+
+@main.command()
+@as_of_option
+@by_option
+@json_option
+@click.pass_context
+@refusals
+def tick(ctx, as_of, by, as_json) -> None:
+    """Mark deadlines that passed as overdue and raise their events, across all cases.
+
+    \b
+    Example:
+      cspr tick --as-of 2020-01-06
+    """
+    report = runtime(ctx).tick(as_of, by)
+    if as_json:
+        emit_json(report)
+        return
+    for entry in report:
+        raised = f", raised {entry['raised']}" if entry["raised"] else ""
+        click.echo(
+            f"case {entry['case']}: {entry['deadline']} overdue (due {entry['due']}){raised}"
+        )
+    click.echo(f"{len(report)} deadline(s) passed")
+
+
+@main.command()
+@click.option(
+    "--within", default=5, show_default=True, metavar="DAYS", help="Working days ahead to look."
+)
+@as_of_option
+@json_option
+@click.pass_context
+@refusals
+def due(ctx, within, as_of, as_json) -> None:
+    """Deadlines overdue or due within DAYS working days, across all cases.
+
+    \b
+    Example:
+      cspr due --within 10 --as-of 2019-12-23
+    """
+    items = runtime(ctx).due(within, as_of)
+    if as_json:
+        emit_json(
+            [{"case": r.id, "ref": r.ref, "process": r.process, **d.as_json()} for r, d in items]
+        )
+        return
+    table(
+        [
+            (
+                str(r.id),
+                r.ref or "",
+                d.name,
+                long_date(d.due),
+                status_text(d.status),
+                days_text(d.working_days_left, d.status),
+            )
+            for r, d in items
+        ],
+        ["CASE", "REF", "DEADLINE", "DUE", "STATUS", ""],
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

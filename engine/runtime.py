@@ -1,0 +1,469 @@
+"""Cases: open, record facts, send events on dates, tick timers, and show where they stand.
+
+Every operation reads the case inside one write transaction, works out the new state,
+facts, deadlines and history row, and commits them together (see :mod:`engine.store`).
+Anything refused raises :class:`Refused` before a byte is written.
+
+Only :meth:`Runtime.send`, :meth:`Runtime.open`, :meth:`Runtime.set` and
+:meth:`Runtime.tick` run the statechart; showing a case needs the model alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from . import calendar, explain
+from . import facts as fact_values
+from .loader import Bundle, LoadError, build_cached, read_bundle
+from .model import Process
+from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
+
+PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+
+
+class Refused(Exception):
+    """The input is not accepted; nothing was changed. The message says why."""
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    name: str
+    state: str
+    title: str | None
+    due: dt.date | None
+    status: str
+    explanation: str
+    working_days_left: int | None
+    source: str | None
+    armed_on: str
+    closed_on: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "title": self.title,
+            "due": self.due.isoformat() if self.due else None,
+            "status": self.status,
+            "explanation": self.explanation,
+            "working_days_left": self.working_days_left,
+            "source": self.source,
+            "armed_on": self.armed_on,
+            "closed_on": self.closed_on,
+        }
+
+
+@dataclass(frozen=True)
+class CaseView:
+    record: CaseRecord
+    process: Process
+    as_of: dt.date
+    deadlines: list[DeadlineView]
+    events: list[explain.EventCheck]
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "id": r.id,
+            "ref": r.ref,
+            "process": r.process,
+            "version": r.version,
+            "hash": r.hash,
+            "revision": r.revision,
+            "opened_on": r.opened_on,
+            "last_on": r.last_on,
+            "as_of": self.as_of.isoformat(),
+            "states": self.process.sort_outermost_first(r.states),
+            "facts": dict(r.facts),
+            "deadlines": [d.as_json() for d in self.deadlines],
+            "events": [e.as_json() for e in self.events],
+        }
+
+
+def deadline_status(row: DeadlineRow, as_of: dt.date) -> str:
+    if row.status != "open":
+        return row.status
+    if row.due is not None and dt.date.fromisoformat(row.due) < as_of:
+        return "overdue"
+    return "pending"
+
+
+class Runtime:
+    """Cases in a store, run against the process texts they were opened under."""
+
+    def __init__(self, store: Store, processes_dir: str | Path | None = None):
+        self.store = store
+        self.processes_dir = Path(
+            processes_dir or os.environ.get("CSPR_PROCESSES") or _default_processes_dir()
+        )
+
+    # -- processes --------------------------------------------------------------------
+
+    def process_of(self, record: CaseRecord) -> Process:
+        """The exact process text the case is pinned to."""
+        return build_cached(Bundle.from_json(self.store.bundle_text(record.hash)))
+
+    def find_bundle(self, name: str) -> Bundle:
+        """A process by id (``processes/<id>.yaml``) or by file path."""
+        path = Path(name)
+        if not (name.endswith((".yaml", ".yml")) and path.is_file()):
+            path = self.processes_dir / f"{name}.yaml"
+        if not path.is_file():
+            known = sorted(p.stem for p in self.processes_dir.glob("*.yaml"))
+            from .loader import did_you_mean
+
+            raise Refused(
+                f"unknown process '{name}'"
+                + (did_you_mean(name, known) or f"; known processes: {', '.join(known)}")
+            )
+        return read_bundle(path)
+
+    # -- operations -------------------------------------------------------------------
+
+    def open(
+        self,
+        process_name: str,
+        facts: Mapping[str, Any] | None = None,
+        on: dt.date | None = None,
+        by: str | None = None,
+        ref: str | None = None,
+        note: str | None = None,
+    ) -> CaseRecord:
+        """Open a case on ``on`` (default today) with its first facts."""
+        bundle = self.find_bundle(process_name)
+        try:
+            process = build_cached(bundle)
+        except LoadError as error:
+            raise Refused(f"process '{process_name}' has problems:\n{error}") from None
+        on = on or dt.date.today()
+        typed = self._typed_facts(process, facts or {})
+        _check_ref(ref)
+        with self.store.transaction() as db:
+            self.store.pin_bundle(
+                bundle.hash, process.id, process.version, bundle.to_json(), _now()
+            )
+            case_id = self.store.insert_case(
+                db, ref, process.id, process.version, bundle.hash, on.isoformat(), _now()
+            )
+            blank = self.store.find(str(case_id))
+            after, sources = self._advance(process, bundle.hash, blank, typed, None, on)
+            self._save(db, blank, after, sources, on, by, "open", None, note)
+        return self.store.find(str(case_id))
+
+    def set(
+        self,
+        key: str,
+        facts: Mapping[str, Any],
+        on: dt.date | None = None,
+        by: str | None = None,
+        note: str | None = None,
+    ) -> CaseRecord:
+        """Record facts on ``on``; automatic transitions then look at them."""
+        if not facts:
+            raise Refused("give at least one NAME=VALUE to record")
+        return self._change(key, facts, None, on, by, note, "set")
+
+    def send(
+        self,
+        key: str,
+        event: str,
+        on: dt.date | None = None,
+        facts: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        note: str | None = None,
+    ) -> CaseRecord:
+        """Record that ``event`` happened on ``on``; refused if the case cannot take it."""
+        return self._change(key, facts or {}, event, on, by, note, "send")
+
+    def _change(self, key, facts, event, on, by, note, action) -> CaseRecord:
+        on = on or dt.date.today()
+        with self.store.transaction() as db:
+            before = self._find(key)
+            process = self.process_of(before)
+            if on.isoformat() < before.last_on:
+                raise Refused(
+                    f"{on.isoformat()} is before the case's last recorded change "
+                    f"({before.last_on}); record changes in the order they happened"
+                )
+            typed = self._typed_facts(process, facts)
+            if event is not None:
+                current = {**fact_values.from_json(process, before.facts), **typed}
+                check = explain.check_event(process, before.states, current, event, on)
+                if not check.allowed:
+                    raise Refused(f"'{event}' is not allowed now: {check.reason}")
+            after, sources = self._advance(process, before.hash, before, typed, event, on)
+            self._save(db, before, after, sources, on, by, action, event, note)
+        return self.store.find(str(before.id))
+
+    def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
+        """Mark deadlines that passed before ``as_of`` and raise their events."""
+        as_of = as_of or dt.date.today()
+        report = []
+        for case_id in self.store.due_case_ids(as_of.isoformat()):
+            with self.store.transaction() as db:
+                before = self.store.find(str(case_id))
+                process = self.process_of(before)
+                passed = [
+                    row
+                    for row in before.deadlines
+                    if row.status == "open"
+                    and row.raised_on is None
+                    and row.due
+                    and row.due < as_of.isoformat()
+                ]
+                if not passed:
+                    continue
+                after, happened = before, before.last_on
+                notes, sources, raised = [], [], []
+                for row in sorted(passed, key=lambda r: r.due or ""):
+                    happened = max(happened, _day_after(row.due))
+                    marked = replace(row, raised_on=as_of.isoformat())
+                    after = replace(
+                        after,
+                        deadlines=tuple(marked if d == row else d for d in after.deadlines),
+                    )
+                    notes.append(f"{row.name} overdue (due {row.due})")
+                    deadline = _deadline_model(process, row)
+                    event = deadline.raises if deadline else None
+                    entry = {
+                        "case": case_id,
+                        "ref": before.ref,
+                        "deadline": row.name,
+                        "due": row.due,
+                        "raised": event,
+                    }
+                    if event:
+                        day = dt.date.fromisoformat(happened)
+                        check = explain.check_event(
+                            process,
+                            after.states,
+                            fact_values.from_json(process, after.facts),
+                            event,
+                            day,
+                        )
+                        if check.allowed:
+                            after, taken = self._advance(process, after.hash, after, {}, event, day)
+                            after = replace(after, revision=before.revision)
+                            sources += taken
+                            raised.append(event)
+                        else:
+                            entry["raised"] = None
+                    report.append(entry)
+                after = replace(after, last_on=happened, revision=before.revision + 1)
+                self._save(
+                    db,
+                    before,
+                    after,
+                    sources,
+                    dt.date.fromisoformat(happened),
+                    by,
+                    "tick",
+                    ",".join(raised) or None,
+                    "; ".join(notes),
+                )
+        return report
+
+    # -- reading ----------------------------------------------------------------------
+
+    def show(self, key: str, as_of: dt.date | None = None) -> CaseView:
+        record = self._find(key)
+        process = self.process_of(record)
+        as_of = as_of or dt.date.today()
+        typed = fact_values.from_json(process, record.facts)
+        return CaseView(
+            record,
+            process,
+            as_of,
+            [self._deadline_view(process, row, as_of) for row in record.deadlines],
+            explain.check_all(process, record.states, typed, as_of),
+        )
+
+    def history(self, key: str) -> tuple[CaseRecord, list[HistoryRow]]:
+        record = self._find(key)
+        return record, self.store.history(record.id)
+
+    def due(
+        self, within: int, as_of: dt.date | None = None
+    ) -> list[tuple[CaseRecord, DeadlineView]]:
+        """Open deadlines due within ``within`` working days of ``as_of``, or overdue."""
+        as_of = as_of or dt.date.today()
+        until = calendar.add_working_days(as_of, within)
+        result = []
+        records: dict[int, CaseRecord] = {}
+        for case_id, row in self.store.open_deadlines_due_by(until.isoformat()):
+            record = records.get(case_id) or records.setdefault(
+                case_id, self.store.find(str(case_id))
+            )
+            process = self.process_of(record)
+            result.append((record, self._deadline_view(process, row, as_of)))
+        return result
+
+    # -- internals --------------------------------------------------------------------
+
+    def _find(self, key: str) -> CaseRecord:
+        try:
+            return self.store.find(key)
+        except StoreError as error:
+            raise Refused(str(error)) from None
+
+    def _typed_facts(self, process: Process, facts: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return {name: fact_values.coerce(process, name, v) for name, v in facts.items()}
+        except fact_values.FactError as error:
+            raise Refused(str(error)) from None
+
+    def _deadline_view(self, process: Process, row: DeadlineRow, as_of: dt.date) -> DeadlineView:
+        deadline = _deadline_model(process, row)
+        due = dt.date.fromisoformat(row.due) if row.due else None
+        status = deadline_status(row, as_of)
+        left = (
+            calendar.working_days_between(as_of, due)
+            if due and status in ("pending", "overdue")
+            else None
+        )
+        return DeadlineView(
+            name=row.name,
+            state=row.state,
+            title=deadline.title if deadline else None,
+            due=due,
+            status=status,
+            explanation=row.explanation,
+            working_days_left=left,
+            source=process.source_title(deadline.source) if deadline else None,
+            armed_on=row.armed_on,
+            closed_on=row.closed_on,
+        )
+
+    def _advance(
+        self,
+        process: Process,
+        key: str,
+        before: CaseRecord,
+        new_facts: Mapping[str, Any],
+        event: str | None,
+        on: dt.date,
+    ) -> tuple[CaseRecord, list[str]]:
+        """Run the chart for one change: states, facts and deadlines after it, and the
+        sources of the rules applied."""
+        from . import chart  # the statechart library is only needed to change a case
+
+        facts = {**fact_values.from_json(process, before.facts), **new_facts}
+        conditions = {name: c.expression for name, c in process.conditions.items()}
+        subject = chart.Subject(facts, on, conditions, state=before.states or None)
+        chart.run(chart.chart_for(process, key), subject, event)
+        deadlines = list(before.deadlines)
+        sources = []
+        for kind, item in subject.journal:
+            if kind == "exit":
+                deadlines = [
+                    _close(row, on) if row.state == item and row.status == "open" else row
+                    for row in deadlines
+                ]
+            elif kind == "enter":
+                deadlines += [
+                    DeadlineRow(item, d.id, on.isoformat(), None, "")
+                    for d in process.states[item].deadlines
+                ]
+            elif kind == "transition" and item.source:
+                sources.append(process.source_title(item.source))
+        deadlines = [_recompute(process, row, subject.facts) for row in deadlines]
+        return replace(
+            before,
+            states=process.sort_outermost_first(subject.active()),
+            facts={k: fact_values.to_json(v) for k, v in subject.facts.items()},
+            revision=before.revision + 1,
+            last_on=max(before.last_on, on.isoformat()),
+            deadlines=tuple(deadlines),
+        ), sources
+
+    def _save(self, db, before, after, sources, on, by, action, event, note) -> None:
+        changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
+        row = HistoryRow(
+            revision=after.revision,
+            happened_on=on.isoformat(),
+            recorded_at=_now(),
+            recorded_by=by or default_user(),
+            action=action,
+            event=event,
+            states_before=list(before.states),
+            states_after=list(after.states),
+            facts_changed=changed,
+            note=note,
+            source="; ".join(dict.fromkeys(sources)) or None,
+        )
+        self.store.save(db, before, after, row, _now())
+
+
+_MISSING = object()
+
+
+def _default_processes_dir() -> Path:
+    local = Path("processes")
+    return local if local.is_dir() else PACKAGED_PROCESSES
+
+
+def _check_ref(ref: str | None) -> None:
+    if ref is None:
+        return
+    if not ref.strip() or len(ref) > 200 or any(ord(c) < 32 for c in ref):
+        raise Refused("a reference is 1 to 200 printable characters")
+    if ref.isdigit():
+        raise Refused(
+            f"reference '{ref}' is all digits and would be confused with a case id; "
+            "add a letter, e.g. 'LA-{ref}'"
+        )
+
+
+def _day_after(iso: str | None) -> str:
+    return (dt.date.fromisoformat(iso or "1900-01-01") + dt.timedelta(days=1)).isoformat()
+
+
+def _deadline_model(process: Process, row: DeadlineRow):
+    state = process.states.get(row.state)
+    if state is None:
+        return None
+    return next((d for d in state.deadlines if d.id == row.name), None)
+
+
+def _close(row: DeadlineRow, on: dt.date) -> DeadlineRow:
+    late = row.due is not None and on.isoformat() > row.due
+    return replace(row, status="missed" if late else "met", closed_on=on.isoformat())
+
+
+def _recompute(process: Process, row: DeadlineRow, facts: Mapping[str, Any]) -> DeadlineRow:
+    if row.status != "open":
+        return row
+    deadline = _deadline_model(process, row)
+    if deadline is None:
+        return row
+    due = calendar.compute_due(deadline.rule, facts, dt.date.fromisoformat(row.armed_on))
+    return replace(row, due=due.date.isoformat() if due.date else None, explanation=due.explanation)
+
+
+def parse_facts(assignments: Iterable[str]) -> dict[str, str]:
+    """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``, refusing malformed ones."""
+    result = {}
+    for text in assignments:
+        try:
+            name, value = fact_values.parse_assignment(text)
+        except fact_values.FactError as error:
+            raise Refused(str(error)) from None
+        result[name] = value
+    return result
