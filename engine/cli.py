@@ -503,5 +503,66 @@ def due(ctx, within, as_of, as_json) -> None:
     )
 
 
+@main.group()
+def scenario() -> None:
+    """Run scenario files: cases stepped through a process on a simulated calendar."""
+
+
+@scenario.command("run")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--coverage", is_flag=True, help="Also list transitions no scenario takes.")
+@json_option
+@click.pass_context
+def scenario_run(ctx, paths, coverage, as_json) -> None:
+    """Run scenarios (files or folders; default processes/scenarios/): PASS or FAIL each.
+
+    Exits 1 if any scenario fails. --coverage lists the transitions no scenario takes.
+
+    \b
+    Example:
+      cspr scenario run processes/scenarios/ --coverage
+    """
+    from .loader import build_cached, read_bundle
+    from .scenarios import find_files, run_file, uncovered
+
+    processes = ctx.find_root().params.get("processes")
+    files = find_files(paths or ("processes/scenarios",))
+    if not files:
+        fail("cspr: no scenario files found")
+    outcomes = [run_file(f, Path(processes) if processes else None) for f in files]
+    gaps = []
+    if coverage:
+        used = sorted({o.process_file for o in outcomes if o.process_file})
+        folders = {Path(processes)} if processes else {f.parent.parent for f in files}
+        process_files = [p for folder in folders for p in sorted(folder.glob("*.yaml"))]
+        loaded = [build_cached(read_bundle(p)) for p in process_files if p.name in used]
+        gaps = uncovered(outcomes, loaded)
+        total = sum(len(list(p.transitions())) for p in loaded)
+    if as_json:
+        emit_json(
+            {
+                "scenarios": [
+                    {"file": o.file, "title": o.title, "passed": o.passed, "failures": o.failures}
+                    for o in outcomes
+                ],
+                "uncovered": [g.as_json() for g in gaps],
+            }
+        )
+    else:
+        for o in outcomes:
+            mark = click.style("PASS", fg="green") if o.passed else click.style("FAIL", fg="red")
+            click.echo(f"{mark} {o.file}: {o.title}")
+            for failure in o.failures:
+                click.echo(f"     - {failure}")
+        failed = sum(not o.passed for o in outcomes)
+        click.echo(f"{len(outcomes) - failed} passed, {failed} failed")
+        if coverage:
+            for gap in gaps:
+                click.echo(f"uncovered: {gap}")
+            click.echo(f"transition coverage: {total - len(gaps)}/{total}")
+    if any(not o.passed for o in outcomes):
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -43,7 +43,7 @@ from .model import (
     Within,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "process.schema.json"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 @dataclass(frozen=True, order=True)
@@ -162,12 +162,26 @@ def build_cached(bundle: Bundle) -> Process:
     return build(bundle)
 
 
-@functools.lru_cache(maxsize=1)
-def _schema_validator() -> Any:
+@functools.lru_cache(maxsize=4)
+def schema_validator(name: str = "process") -> Any:
+    """The JSON Schema validator for ``schemas/<name>.schema.json``."""
     import jsonschema  # imported here: only loading a file from disk needs it
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
+
+
+def shape_problems(document: yamlsource.Document, schema: str = "process") -> list[Problem]:
+    """Every schema error in a document, at its YAML line and column, in plain words."""
+    validator = schema_validator(schema)
+    problems = []
+    for error in validator.iter_errors(document.data):
+        for leaf in _leaf_errors(error):
+            where, message = _describe_schema_error(
+                leaf, tuple(leaf.absolute_path), document, validator.schema
+            )
+            problems.append(Problem(where, message))
+    return problems
 
 
 # -- the builder --------------------------------------------------------------------------
@@ -246,13 +260,9 @@ class _Builder:
         return document
 
     def validate_shape(self, document: yamlsource.Document) -> None:
-        validator = _schema_validator()
-        for error in validator.iter_errors(document.data):
-            for leaf in _leaf_errors(error):
-                self.shape_errors = True
-                path = tuple(leaf.absolute_path)
-                where, message = _describe_schema_error(leaf, path, document)
-                self.problem(where, message)
+        problems = shape_problems(document)
+        self.shape_errors = self.shape_errors or bool(problems)
+        self.problems.extend(problems)
 
     # -- the parts of one file --------------------------------------------------------
 
@@ -623,7 +633,9 @@ _TYPE_WORDS = {
 }
 
 
-def _describe_schema_error(error: Any, path: tuple, document: yamlsource.Document) -> tuple:
+def _describe_schema_error(
+    error: Any, path: tuple, document: yamlsource.Document, root: dict[str, Any]
+) -> tuple:
     """A schema error → (location, message a policy lead can act on)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     title = schema.get("title")
@@ -631,7 +643,7 @@ def _describe_schema_error(error: Any, path: tuple, document: yamlsource.Documen
     where = document.where(path)
     validator = error.validator
     if validator in ("additionalProperties", "unevaluatedProperties"):
-        allowed = sorted(schema.get("properties", {}) or _properties_of(error))
+        allowed = sorted(schema.get("properties", {}) or _properties_of(error, root))
         extras = (
             [k for k in error.instance if k not in allowed]
             if isinstance(error.instance, dict)
@@ -679,10 +691,10 @@ def _describe_schema_error(error: Any, path: tuple, document: yamlsource.Documen
     return where, f"{what}: {error.message}"
 
 
-def _properties_of(error: Any) -> list[str]:
+def _properties_of(error: Any, root: dict[str, Any]) -> list[str]:
     """Properties allowed where ``unevaluatedProperties`` sits under ``allOf`` refs."""
     names: set[str] = set()
-    definitions = _schema_validator().schema["$defs"]
+    definitions = root.get("$defs", {})
     for part in error.schema.get("allOf", []):
         ref = part.get("$ref", "")
         if ref.startswith("#/$defs/"):

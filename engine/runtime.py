@@ -21,7 +21,7 @@ from typing import Any
 from . import calendar, explain
 from . import facts as fact_values
 from .loader import Bundle, LoadError, build_cached, read_bundle
-from .model import Process
+from .model import Process, Transition
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
 PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
@@ -110,6 +110,8 @@ class Runtime:
 
     def __init__(self, store: Store, processes_dir: str | Path | None = None):
         self.store = store
+        #: Every transition taken, when a caller (the scenario runner) wants to know.
+        self.taken: list[Transition] | None = None
         self.processes_dir = Path(
             processes_dir or os.environ.get("CSPR_PROCESSES") or _default_processes_dir()
         )
@@ -381,8 +383,11 @@ class Runtime:
                     DeadlineRow(item, d.id, on.isoformat(), None, "")
                     for d in process.states[item].deadlines
                 ]
-            elif kind == "transition" and item.source:
-                sources.append(process.source_title(item.source))
+            elif kind == "transition":
+                if self.taken is not None:
+                    self.taken.append(item)
+                if item.source:
+                    sources.append(process.source_title(item.source))
         deadlines = [_recompute(process, row, subject.facts) for row in deadlines]
         return replace(
             before,
