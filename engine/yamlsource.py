@@ -161,9 +161,7 @@ def decode(raw: bytes, file: str) -> str:
 def read(text: str, file: str) -> Document:
     """Parse ``text`` into a :class:`Document`, or raise :class:`YamlProblem`."""
     if len(text) > MAX_BYTES:
-        raise YamlProblem(
-            Location(file, 1, 1), f"the file is longer than {MAX_BYTES:,} characters"
-        )
+        raise YamlProblem(Location(file, 1, 1), f"the file is longer than {MAX_BYTES:,} characters")
     tab = _leading_tab(text)
     if tab:
         raise YamlProblem(
