@@ -161,9 +161,12 @@ class Runtime:
             self.store.pin_bundle(
                 bundle.hash, process.id, process.version, bundle.to_json(), _now()
             )
-            case_id = self.store.insert_case(
-                db, ref, process.id, process.version, bundle.hash, on.isoformat(), _now()
-            )
+            try:
+                case_id = self.store.insert_case(
+                    db, ref, process.id, process.version, bundle.hash, on.isoformat(), _now()
+                )
+            except StoreError as error:
+                raise Refused(str(error)) from None
             blank = self.store.find(str(case_id))
             after, sources = self._advance(process, bundle.hash, blank, typed, None, on)
             self._save(db, blank, after, sources, on, by, "open", None, note)
