@@ -13,10 +13,13 @@ that is already running.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
 import json
+import os
+import pickle
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -158,8 +161,43 @@ def build(bundle: Bundle, display_dir: str = ".") -> Process:
 
 @functools.lru_cache(maxsize=32)
 def build_cached(bundle: Bundle) -> Process:
-    """:func:`build`, remembered per bundle (bundles are immutable and hashable by text)."""
-    return build(bundle)
+    """:func:`build`, remembered per bundle in memory and on disk.
+
+    Building checks the schema (jsonschema is slow to import) and every rule; a bundle
+    never changes once hashed, so its model is pickled under the user's cache folder,
+    keyed by the bundle hash and the engine version, and reused by later commands.
+    """
+    cache = _cache_path(bundle)
+    if cache is not None:
+        with contextlib.suppress(Exception):  # a stale or damaged cache is just rebuilt
+            process = pickle.loads(cache.read_bytes())
+            if isinstance(process, Process):
+                return process
+    process = build(bundle)
+    if cache is not None:
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(pickle.dumps(process, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(partial, cache)
+    return process
+
+
+def _cache_path(bundle: Bundle) -> Path | None:
+    if os.environ.get("CSPR_NO_CACHE"):
+        return None
+    root = os.environ.get("CSPR_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    folder = Path(root) if root else Path.home() / ".cache"
+    return folder / "cspr-engine" / f"{bundle.hash}-{_engine_stamp()}.pickle"
+
+
+@functools.lru_cache(maxsize=1)
+def _engine_stamp() -> str:
+    """Changes whenever the engine's model code changes, so old pickles are not reused."""
+    digest = hashlib.sha256()
+    for name in ("model.py", "expressions.py", "loader.py", "checks.py", "calendar.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=4)
