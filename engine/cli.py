@@ -109,6 +109,12 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def echo_where(rt, record) -> None:
+    """One line after a change: the case, its new revision and the steps it is now in."""
+    leaves = rt.process_of(record).leaves(record.states)
+    click.echo(f"case {record.id} revision {record.revision}: now in {', '.join(leaves)}")
+
+
 STATUS_COLOURS = {"overdue": "red", "missed": "red", "met": "green", "pending": "yellow"}
 
 
@@ -266,8 +272,9 @@ def case_set(ctx, case_key, assignments, on, by, note) -> None:
     """
     from .runtime import parse_facts
 
-    record = runtime(ctx).set(case_key, parse_facts(assignments), on=on, by=by, note=note)
-    click.echo(f"case {record.id} revision {record.revision}: {', '.join(record.states)}")
+    rt = runtime(ctx)
+    record = rt.set(case_key, parse_facts(assignments), on=on, by=by, note=note)
+    echo_where(rt, record)
 
 
 @case.command("send")
@@ -288,8 +295,9 @@ def case_send(ctx, case_key, event, on, facts, note, by) -> None:
     """
     from .runtime import parse_facts
 
-    record = runtime(ctx).send(case_key, event, on=on, facts=parse_facts(facts), by=by, note=note)
-    click.echo(f"case {record.id} revision {record.revision}: {', '.join(record.states)}")
+    rt = runtime(ctx)
+    record = rt.send(case_key, event, on=on, facts=parse_facts(facts), by=by, note=note)
+    echo_where(rt, record)
 
 
 @case.command("show")
@@ -319,8 +327,7 @@ def case_show(ctx, case_key, as_of, as_json) -> None:
         f"   as of {long_date(view.as_of)}"
     )
     click.echo(
-        "States   "
-        + " > ".join(process.states[s].label for s in process.sort_outermost_first(record.states))
+        "Steps    " + "; ".join(process.states[s].label for s in process.leaves(record.states))
     )
     click.echo("")
     if record.facts:
@@ -362,7 +369,9 @@ def case_history(ctx, case_key, as_json) -> None:
     Example:
       cspr case history LA-2019-041 --json
     """
-    record, rows = runtime(ctx).history(case_key)
+    rt = runtime(ctx)
+    record, rows = rt.history(case_key)
+    process = rt.process_of(record)
     if as_json:
         emit_json({"id": record.id, "ref": record.ref, "history": [row.__dict__ for row in rows]})
         return
@@ -375,13 +384,13 @@ def case_history(ctx, case_key, as_json) -> None:
                 r.recorded_by,
                 r.action,
                 r.event or "",
-                ", ".join(r.states_after),
+                ", ".join(process.leaves(r.states_after)),
                 ", ".join(f"{k}={v}" for k, v in r.facts_changed.items()),
                 r.note or "",
             )
             for r in rows
         ],
-        ["REV", "HAPPENED", "RECORDED", "BY", "ACTION", "EVENT", "STATES AFTER", "FACTS", "NOTE"],
+        ["REV", "HAPPENED", "RECORDED", "BY", "ACTION", "EVENT", "NOW IN", "FACTS", "NOTE"],
     )
 
 

@@ -295,6 +295,16 @@ class Process:
         wanted = set(state_ids)
         return [s for s in self.states if s in wanted]
 
+    def leaves(self, state_ids: set[str] | list[str]) -> list[str]:
+        """The innermost of the active states (those with no active child): where a case
+        actually is, in document order."""
+        active = set(state_ids)
+        return [
+            s
+            for s in self.sort_outermost_first(active)
+            if not any(child in active for child in self.states[s].children)
+        ]
+
     def source_title(self, key: str | None) -> str | None:
         if key is None:
             return None
