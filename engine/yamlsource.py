@@ -10,8 +10,11 @@ stay text, so that an impossible date gets our own explanation rather than a cra
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -106,6 +109,15 @@ def _where(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+@dataclass(frozen=True)
+class Span:
+    """Where a scalar's text is written: start and end index in the file, and its style."""
+
+    start: int
+    end: int
+    style: str | None
+
+
 @dataclass
 class Document:
     """Plain data read from YAML plus the location of every key and value by path."""
@@ -115,6 +127,10 @@ class Document:
     value_at: dict[Path, Location]
     key_at: dict[Path, Location]
     style_at: dict[Path, str | None]
+    #: The text read, and each scalar value's span in it, so that a place inside a value
+    #: (a name in a condition) can be traced back to the line and column it is written at.
+    text: str = ""
+    span_at: dict[Path, Span] = field(default_factory=dict)
 
     def where(self, path: Path, key: bool = False) -> Location:
         """Location of the value (or the key) at ``path``, or of its nearest ancestor."""
@@ -129,14 +145,159 @@ class Document:
         return self.value_at.get((), Location(self.file, 1, 1))
 
     def text_offset(self, path: Path, offset: int) -> Location:
-        """Location of character ``offset`` inside the one-line text value at ``path``."""
-        start = self.where(path)
-        style = self.style_at.get(tuple(path))
-        if style in ("'", '"'):
-            return Location(start.file, start.line, start.column + 1 + offset)
-        if style is None:
-            return Location(start.file, start.line, start.column + offset)
-        return start
+        """Location of character ``offset`` of the text value at ``path``, however the
+        value is written: over several lines, folded, literal, quoted or with escapes."""
+        span = self.span_at.get(tuple(path))
+        value = self.value(path)
+        if span is None or not isinstance(value, str):
+            return self.where(path)
+        positions = _source_positions(self.text, span, value)
+        return self.location_of(positions[max(0, min(offset, len(value)))])
+
+    def value(self, path: Path) -> Any:
+        """The plain data at ``path``, or None where there is none."""
+        found = self.data
+        for step in path:
+            try:
+                found = found[step]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return found
+
+    def location_of(self, index: int) -> Location:
+        """Line and column of character ``index`` of the text."""
+        return _location(self.file, self._line_starts, index)
+
+    @functools.cached_property
+    def _line_starts(self) -> list[int]:
+        return _line_starts(self.text)
+
+
+#: What YAML counts as a line break (PyYAML's marks count lines the same way).
+_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in _BREAK.finditer(text))]
+
+
+def _location(file: str, line_starts: list[int], index: int) -> Location:
+    line = bisect.bisect_right(line_starts, index)
+    return Location(file, line, index - line_starts[line - 1] + 1)
+
+
+# -- from a place in a value back to the place in the file ------------------------------
+#
+# YAML rewrites a scalar's text as it reads it: lines are folded into spaces, indentation
+# and quotes are dropped, '' and backslash escapes become one character. To point at a
+# name inside a condition we walk the written text in pieces, each either one character
+# of the value (perhaps written as an escape) or a run of blanks, which folding may have
+# shortened, and pair them with the characters of the value in order.
+
+
+@dataclass(frozen=True)
+class _Piece:
+    start: int
+    end: int
+    #: A run of spaces and line breaks, rather than one character (perhaps an escape).
+    blank: bool = False
+    #: How many characters of the value the piece reads as; None for a blank run in a
+    #: block scalar, which reads as exactly the blanks the value has at that point.
+    reads_as: int | None = 1
+
+
+_BLANKS = re.compile(r"(?:[ \t]|\r\n|[\n\r\x85\u2028\u2029])+")
+#: In "double quotes" a backslash at the end of a line joins the lines without a space.
+_BLANKS_DOUBLE_QUOTED = re.compile(r"(?:[ \t]|\\?(?:\r\n|[\n\r\x85\u2028\u2029]))+")
+_BLANK_PARTS = re.compile(r"[ \t]+|\\?(?:\r\n|[\n\r\x85\u2028\u2029])")
+_HEX_DIGITS_AFTER = {"x": 2, "u": 4, "U": 8}
+
+
+def _source_positions(text: str, span: Span, value: str) -> list[int]:
+    """For each character of ``value`` (and for its end), its index in ``text``."""
+    start, end = _content_range(text, span)
+    positions: list[int] = []
+    after_last = start
+    for piece in _pieces(text, start, end, span.style):
+        count = piece.reads_as
+        if count is None:
+            rest = value[len(positions) :]
+            count = len(rest) - len(rest.lstrip(" \t\n"))
+        positions.extend(min(piece.start + i, piece.end - 1) for i in range(count))
+        if not piece.blank:
+            after_last = piece.end
+    del positions[len(value) :]
+    positions.extend([after_last] * (len(value) + 1 - len(positions)))
+    return positions
+
+
+def _content_range(text: str, span: Span) -> tuple[int, int]:
+    """Where the characters of the value are written: inside the quotes, or below the
+    header line of a block scalar (from its line break, which then counts as a blank)."""
+    if span.style in ("'", '"'):
+        return span.start + 1, span.end - 1
+    if span.style in ("|", ">"):
+        header_end = _BREAK.search(text, span.start, span.end)
+        return (header_end.start() if header_end else span.end), span.end
+    return span.start, span.end
+
+
+def _pieces(text: str, start: int, end: int, style: str | None) -> Iterator[_Piece]:
+    blanks = _BLANKS_DOUBLE_QUOTED if style == '"' else _BLANKS
+    in_block = style in ("|", ">")
+    index = start
+    while index < end:
+        run = blanks.match(text, index, end)
+        if run:
+            reads_as = None if in_block else _flow_blanks_length(run.group())
+            yield _Piece(index, run.end(), blank=True, reads_as=reads_as)
+            index = run.end()
+        else:
+            length = _escape_length(text, index, style)
+            yield _Piece(index, index + length)
+            index += length
+
+
+def _flow_blanks_length(run: str) -> int:
+    """How many characters blanks inside a plain or quoted scalar read as.
+
+    As PyYAML reads them: blanks before a line break are dropped and so is the indentation
+    after it; a break reads as a space, or n breaks in a row as n-1 newlines; a break
+    escaped with a backslash (in double quotes) reads as nothing, the breaks after it as
+    newlines, while the blanks before the backslash are kept.
+    """
+    length = 0
+    kept_blanks = 0  # blanks not followed (yet) by a line break
+    folding: int | None = None  # breaks after the first of an unescaped fold
+    after_escape = False
+    for part in _BLANK_PARTS.findall(run):
+        if part[0] in " \t":
+            kept_blanks += 0 if folding is not None or after_escape else len(part)
+        elif part[0] == "\\":
+            length += kept_blanks + _folded_length(folding)
+            kept_blanks, folding, after_escape = 0, None, True
+        elif after_escape:
+            length += 1
+        elif folding is None:
+            kept_blanks, folding = 0, 0
+        else:
+            folding += 1
+    return length + kept_blanks + _folded_length(folding)
+
+
+def _folded_length(breaks_after_first: int | None) -> int:
+    if breaks_after_first is None:
+        return 0
+    return breaks_after_first or 1
+
+
+def _escape_length(text: str, index: int, style: str | None) -> int:
+    """How many written characters make up the one value character at ``index``."""
+    if style == "'" and text.startswith("''", index):
+        return 2
+    if style == '"' and text[index] == "\\":
+        return 2 + _HEX_DIGITS_AFTER.get(text[index + 1 : index + 2], 0)
+    return 1
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -162,18 +323,31 @@ def read(text: str, file: str) -> Document:
     """Parse ``text`` into a :class:`Document`, or raise :class:`YamlProblem`."""
     if len(text) > MAX_BYTES:
         raise YamlProblem(Location(file, 1, 1), f"the file is longer than {MAX_BYTES:,} characters")
-    tab = _leading_tab(text)
+    tab = _indenting_tab(text, file)
     if tab:
-        raise YamlProblem(
-            Location(file, tab, 1), "a tab is used to indent; indent with spaces instead"
-        )
-    loader = _Loader(text, file)
+        raise YamlProblem(tab, "a tab is used to indent; indent with spaces instead")
+    node = _compose(text, file)
+    document = Document(file, None, {}, {}, {}, text)
+    if node is None:
+        return document
+    document.data = _convert(node, (), document)
+    return document
+
+
+def _compose(text: str, file: str) -> yaml.Node | None:
+    """The YAML node tree of ``text``; every way PyYAML can fail becomes a YamlProblem."""
+    loader = None
     try:
-        node = loader.get_single_node()
+        # The reader refuses control characters as soon as it is built, so build it here.
+        loader = _Loader(text, file)
+        return loader.get_single_node()
     except YamlProblem:
         raise
+    except yaml.reader.ReaderError as error:
+        where = _location(file, _line_starts(text), error.position)
+        raise YamlProblem(where, _unprintable_message(error.character)) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark = _mark_to_show(error)
         where = _where(file, mark) if mark else Location(file, 1, 1)
         raise YamlProblem(where, _yaml_message(error)) from None
     except yaml.YAMLError as error:
@@ -183,25 +357,56 @@ def read(text: str, file: str) -> Document:
             Location(file, 1, 1), "nested too deeply to read; flatten the structure"
         ) from None
     finally:
-        loader.dispose()
-    document = Document(file, None, {}, {}, {})
-    if node is None:
-        return document
-    document.data = _convert(node, (), document)
-    return document
+        if loader is not None:
+            loader.dispose()
 
 
-def _leading_tab(text: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip(" ")
-        if stripped.startswith("\t"):
-            return number
-    return 0
+def _unprintable_message(character: Any) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    return f"character U+{code:04X} cannot appear in a process file; remove it"
+
+
+_TAB_IN_INDENT = re.compile(r" *\t")
+
+
+def _indenting_tab(text: str, file: str) -> Location | None:
+    """Where the first tab among a line's leading whitespace is, if any."""
+    starts = _line_starts(text)
+    for start in starts:
+        tab = _TAB_IN_INDENT.match(text, start)
+        if tab:
+            return _location(file, starts, tab.end() - 1)
+    return None
+
+
+def _unclosed_bracket(error: yaml.MarkedYAMLError) -> str | None:
+    """'{' or '[' when PyYAML gave up inside a flow collection opened on an earlier line.
+
+    PyYAML notices a bracket left open only where the text stops making sense, often
+    lines later; the place to edit is the bracket (the error's context mark).
+    """
+    context = error.context or ""
+    opened, problem = error.context_mark, error.problem_mark
+    if not context.startswith("while parsing a flow") or opened is None or problem is None:
+        return None
+    if problem.line <= opened.line:
+        return None
+    return "{" if "mapping" in context else "["
+
+
+def _mark_to_show(error: yaml.MarkedYAMLError) -> Any:
+    if _unclosed_bracket(error):
+        return error.context_mark
+    return error.problem_mark or error.context_mark
 
 
 def _yaml_message(error: yaml.MarkedYAMLError) -> str:
     problem = (error.problem or "").strip()
     context = (error.context or "").strip()
+    bracket = _unclosed_bracket(error)
+    if bracket:
+        closing = "}" if bracket == "{" else "]"
+        return f"this '{bracket}' is never closed; write '{closing}' after the last entry it holds"
     if "mapping values are not allowed" in problem:
         return (
             "a ':' where YAML does not expect one; put text containing ': ' in quotes, "
@@ -209,6 +414,10 @@ def _yaml_message(error: yaml.MarkedYAMLError) -> str:
         )
     if "could not find expected ':'" in problem:
         return "expected 'key: value' here; check the indentation and that the key ends with ':'"
+    if "expected <block end>" in problem:
+        return (
+            "this line's indentation does not match the lines above; line it up with its siblings"
+        )
     if "found character '\\t'" in problem:
         return "a tab character; use spaces instead"
     text = f"{context}, {problem}" if context else problem
@@ -219,6 +428,7 @@ def _convert(node: yaml.Node, path: Path, document: Document) -> Any:
     document.value_at[path] = _where(document.file, node.start_mark)
     if isinstance(node, yaml.ScalarNode):
         document.style_at[path] = node.style
+        document.span_at[path] = Span(node.start_mark.index, node.end_mark.index, node.style)
         return _scalar(node, document.file)
     if isinstance(node, yaml.SequenceNode):
         _check_tag(node, "tag:yaml.org,2002:seq", document.file)

@@ -236,11 +236,6 @@ def test_json_for_a_folder_with_no_process_files_lists_the_problem(workdir: Path
 # -- hostile files --------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NUL byte makes yaml.reader.ReaderError escape load_process (engine/yamlsource.py "
-    "read builds the reader outside its try), and validate only catches LoadError: traceback",
-)
 def test_a_file_with_a_nul_byte_is_a_problem_line_not_a_traceback(workdir: Path):
     shutil.copy(TESTS / "hostile" / "nul_byte.yaml", workdir / "nul.yaml")
     result = validate("nul.yaml")
