@@ -81,10 +81,13 @@ class Bundle:
     """A process file and the files it includes, as text, keyed by name relative to it.
 
     Two bundles are equal when their texts are: that is what pins a case to a version.
+    ``problems`` says why a file could not be read as text (too large, not UTF-8); it is
+    not part of the hash, since a bundle missing a file's text never builds.
     """
 
     main: str
     texts: Mapping[str, str] = field(default_factory=dict)
+    problems: Mapping[str, Problem] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Bundle) and other.hash == self.hash
@@ -110,19 +113,22 @@ def read_bundle(path: str | Path) -> Bundle:
     path = Path(path)
     base = path.parent
     texts: dict[str, str] = {}
+    problems: dict[str, Problem] = {}
     pending = [path.name]
     while pending:
         name = pending.pop()
-        if name in texts:
+        if name in texts or name in problems:
             continue
         try:
-            raw = (base / name).read_bytes()
-            texts[name] = yamlsource.decode(raw, _display(base / name))
-        except (OSError, yamlsource.YamlProblem):
-            continue  # reported, with its place, when the bundle is built
+            texts[name] = yamlsource.read_file(base / name, name)
+        except OSError:
+            continue  # reported at the include naming it when the bundle is built
+        except yamlsource.YamlProblem as error:
+            problems[name] = Problem(error.where, error.message)
+            continue
         for included in _includes_named(texts[name]):
             pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), included)))
-    return Bundle(path.name, texts) if texts else Bundle(path.name, {})
+    return Bundle(path.name, texts, problems)
 
 
 def _includes_named(text: str) -> list[str]:
@@ -280,7 +286,7 @@ class _Builder:
         file = self.display(name)
         text = self.bundle.texts.get(name)
         if text is None:
-            self.problem(included_at, f"cannot read '{name}': no such file")
+            self.unreadable(name, included_at)
             return None
         try:
             document = yamlsource.read(text, file)
@@ -296,6 +302,16 @@ class _Builder:
             return None
         self.validate_shape(document)
         return document
+
+    def unreadable(self, name: str, included_at: Location) -> None:
+        """Say why the file ``name`` has no text: where it is refused, or that it is missing."""
+        refused = self.bundle.problems.get(name)
+        if refused is None:
+            self.problem(included_at, f"cannot read '{name}': no such file")
+            return
+        # Read relative to the bundle; report under the name the user knows it by.
+        where = Location(self.display(name), refused.where.line, refused.where.column)
+        self.problem(where, refused.message)
 
     def validate_shape(self, document: yamlsource.Document) -> None:
         problems = shape_problems(document)
@@ -527,6 +543,7 @@ class _Builder:
                 by=spec.get("by"),
                 force=spec.get("force", "should"),
                 raises=spec.get("raises"),
+                minimum=bool(spec.get("minimum", False)),
                 source=spec.get("source"),
                 where=document.where(deadline_path, key=True),
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -300,13 +301,21 @@ def _escape_length(text: str, index: int, style: str | None) -> int:
     return 1
 
 
+def read_file(path: str | os.PathLike[str], file: str) -> str:
+    """The text of the file at ``path`` (reported as ``file``), refusing an absurd size
+    before reading it; raises OSError if it cannot be read, YamlProblem if it is refused."""
+    size = os.stat(path).st_size
+    if size > MAX_BYTES:
+        raise YamlProblem(Location(file, 1, 1), _too_large(size))
+    with open(path, "rb") as stream:
+        # The file may have grown since: read no more than decode() needs to refuse it.
+        return decode(stream.read(MAX_BYTES + 1), file)
+
+
 def decode(raw: bytes, file: str) -> str:
     """Bytes → text, refusing what is too large or not UTF-8 with the place it went wrong."""
     if len(raw) > MAX_BYTES:
-        raise YamlProblem(
-            Location(file, 1, 1),
-            f"the file is {len(raw):,} bytes; process files are at most {MAX_BYTES:,} bytes",
-        )
+        raise YamlProblem(Location(file, 1, 1), _too_large(len(raw)))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -317,6 +326,10 @@ def decode(raw: bytes, file: str) -> str:
             Location(file, line, column),
             f"byte 0x{raw[error.start]:02x} is not UTF-8; save the file as UTF-8",
         ) from None
+
+
+def _too_large(size: int) -> str:
+    return f"the file is {size:,} bytes; process files are at most {MAX_BYTES:,} bytes"
 
 
 def read(text: str, file: str) -> Document:

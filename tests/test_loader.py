@@ -505,12 +505,6 @@ def test_a_single_alias_is_refused(tmp_path: Path):
     assert "aliases (*name) are not allowed" in problem.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/loader.py read_bundle swallows the YamlProblem from yamlsource.decode "
-    "(`except (OSError, yamlsource.YamlProblem): continue`), so the builder then says "
-    "\"cannot read '...': no such file\"",
-)
 def test_a_50_mb_file_is_refused_for_its_size(tmp_path: Path):
     path = tmp_path / "huge.yaml"
     with path.open("wb") as out:
@@ -549,11 +543,6 @@ def test_nesting_10000_deep_is_refused(tmp_path: Path, text: str):
     assert "flatten" in problem.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/loader.py read_bundle swallows yamlsource.decode's 'not UTF-8' problem; "
-    "the file is then reported as \"cannot read '...': no such file\" at 1:1",
-)
 def test_non_utf8_bytes_are_refused_where_they_are():
     problem = only_problem(HOSTILE / "not_utf8.yaml")
     assert (problem.where.line, problem.where.column) == (4, 11)
