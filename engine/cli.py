@@ -409,15 +409,13 @@ def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
     Example:
       cspr case list --process cspr --overdue
     """
-    from .runtime import deadline_status
-
     rt = runtime(ctx)
     as_of = as_of or dt.date.today()
     rows = []
     for record in rt.store.cases(process):
         if state and state not in record.states:
             continue
-        late = [d.name for d in record.deadlines if deadline_status(d, as_of) == "overdue"]
+        late = rt.overdue(record, as_of)
         if overdue and not late:
             continue
         rows.append(

@@ -162,6 +162,9 @@ class Deadline:
     by: str | None = None
     force: Force = "should"
     raises: str | None = None
+    #: A minimum period ("keep the report public for at least a year"): the step should
+    #: not be left before the date, so leaving early misses it and reaching it meets it.
+    minimum: bool = False
     source: str | None = None
     where: Location = NOWHERE
 

@@ -97,11 +97,13 @@ class CaseView:
         }
 
 
-def deadline_status(row: DeadlineRow, as_of: dt.date) -> str:
+def deadline_status(row: DeadlineRow, as_of: dt.date, minimum: bool = False) -> str:
+    """pending, overdue, met or missed as of a date; a minimum period is met, not overdue,
+    once its date has come."""
     if row.status != "open":
         return row.status
     if row.due is not None and dt.date.fromisoformat(row.due) < as_of:
-        return "overdue"
+        return "met" if minimum else "overdue"
     return "pending"
 
 
@@ -244,8 +246,9 @@ class Runtime:
                         after,
                         deadlines=tuple(marked if d == row else d for d in after.deadlines),
                     )
-                    notes.append(f"{row.name} overdue (due {row.due})")
                     deadline = _deadline_model(process, row)
+                    passed_word = "reached" if deadline and deadline.minimum else "overdue"
+                    notes.append(f"{row.name} {passed_word} (due {row.due})")
                     event = deadline.raises if deadline else None
                     entry = {
                         "case": case_id,
@@ -300,6 +303,11 @@ class Runtime:
             explain.check_all(process, record.states, typed, as_of),
         )
 
+    def overdue(self, record: CaseRecord, as_of: dt.date) -> list[str]:
+        """Names of the case's deadlines overdue as of a date."""
+        views = [self._deadline_view(self.process_of(record), r, as_of) for r in record.deadlines]
+        return [v.name for v in views if v.status == "overdue"]
+
     def history(self, key: str) -> tuple[CaseRecord, list[HistoryRow]]:
         record = self._find(key)
         return record, self.store.history(record.id)
@@ -337,7 +345,7 @@ class Runtime:
     def _deadline_view(self, process: Process, row: DeadlineRow, as_of: dt.date) -> DeadlineView:
         deadline = _deadline_model(process, row)
         due = dt.date.fromisoformat(row.due) if row.due else None
-        status = deadline_status(row, as_of)
+        status = deadline_status(row, as_of, bool(deadline and deadline.minimum))
         left = (
             calendar.working_days_between(as_of, due)
             if due and status in ("pending", "overdue")
@@ -377,8 +385,11 @@ class Runtime:
         sources = []
         for kind, item in subject.journal:
             if kind == "exit":
+                # Recompute first: a deadline armed and left in one change has no date yet.
                 deadlines = [
-                    _close(row, on) if row.state == item and row.status == "open" else row
+                    _close(process, _recompute(process, row, subject.facts), on)
+                    if row.state == item and row.status == "open"
+                    else row
                     for row in deadlines
                 ]
             elif kind == "enter":
@@ -450,9 +461,13 @@ def _deadline_model(process: Process, row: DeadlineRow):
     return next((d for d in state.deadlines if d.id == row.name), None)
 
 
-def _close(row: DeadlineRow, on: dt.date) -> DeadlineRow:
-    late = row.due is not None and on.isoformat() > row.due
-    return replace(row, status="missed" if late else "met", closed_on=on.isoformat())
+def _close(process: Process, row: DeadlineRow, on: dt.date) -> DeadlineRow:
+    deadline = _deadline_model(process, row)
+    if deadline is not None and deadline.minimum:
+        missed = row.due is not None and on.isoformat() < row.due
+    else:
+        missed = row.due is not None and on.isoformat() > row.due
+    return replace(row, status="missed" if missed else "met", closed_on=on.isoformat())
 
 
 def _recompute(process: Process, row: DeadlineRow, facts: Mapping[str, Any]) -> DeadlineRow:
