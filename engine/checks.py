@@ -7,10 +7,26 @@ instead, with a "did you mean" where a close name exists.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .loader import Problem, did_you_mean
-from .model import ENTRY, Location, Process, Transition, rule_bases
+from .model import (
+    ENTRY,
+    NOWHERE,
+    Before,
+    DueRule,
+    EarliestOf,
+    Location,
+    Process,
+    State,
+    Transition,
+    Within,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .expressions import Expression
 
 #: Names python-statemachine uses on a chart; a state or event of that name would shadow
 #: them (tests/test_chart.py keeps this list in step with the library).
@@ -49,12 +65,21 @@ BUILTIN_NAMES = frozenset({"today"})
 Check = Callable[[Process], Iterator[Problem]]
 
 
-def check(process: Process, structural: bool = True) -> list[Problem]:
-    """Every problem the checks find. ``structural=False`` skips the checks whose findings
-    would only echo shape errors already reported (reachability and dead ends)."""
+def check(
+    process: Process,
+    structural: bool = True,
+    unparsed_conditions: frozenset[str] = frozenset(),
+) -> list[Problem]:
+    """Every problem the checks find.
+
+    ``structural=False`` skips the checks whose findings would only echo problems already
+    reported (reachability and dead ends, when the shape is wrong or parts are missing);
+    ``unparsed_conditions`` names the conditions whose text could not be read, so that
+    their uses are not also reported as unknown names.
+    """
+    targets = list(unknown_targets(process))
     checks: list[Check] = [
-        unknown_targets,
-        unknown_names_in_conditions,
+        functools.partial(unknown_names_in_conditions, unparsed=unparsed_conditions),
         condition_cycles,
         deadline_bases,
         recorded_facts,
@@ -65,13 +90,20 @@ def check(process: Process, structural: bool = True) -> list[Problem]:
         clashing_ids,
         missing_sources,
     ]
-    if structural:
+    # A transition to an unknown state leaves the state it meant unreached: judging what
+    # is reachable before the target is fixed would only echo that mistake.
+    if structural and not targets:
         checks += [unreachable_states, dead_ends]
-    return [problem for each in checks for problem in each(process)]
+    return [*targets, *(problem for each in checks for problem in each(process))]
 
 
 def _at(where: Location, offset: int) -> Location:
     return Location(where.file, where.line, where.column + offset)
+
+
+def _value_at(written: Location, fallback: Location) -> Location:
+    """Where a value is written, or (for a model not read from a file) its owner."""
+    return fallback if written == NOWHERE else written
 
 
 def unknown_targets(process: Process) -> Iterator[Problem]:
@@ -95,36 +127,46 @@ def _known(kind: str, process: Process) -> str:
     return f"; the {kind} are: {shown}" + (", ..." if len(names) > 12 else "")
 
 
-def _expressions(process: Process) -> Iterator[tuple[object, Location, str]]:
-    """(expression, where its text starts, what it belongs to) for every condition text."""
+def _expressions(
+    process: Process,
+) -> Iterator[tuple[Expression, Location, tuple[Location, ...]]]:
+    """(expression, where its text starts, where each of its names is) for every condition."""
     for condition in process.conditions.values():
-        yield condition.expression, condition.when_at, f"condition '{condition.id}'"
+        yield condition.expression, condition.when_at, condition.names_at
     for transition in process.transitions():
         if transition.guard is not None:
-            yield transition.guard, transition.when_at, "condition"
+            yield transition.guard, transition.when_at, transition.names_at
 
 
-def unknown_names_in_conditions(process: Process) -> Iterator[Problem]:
+def _names_written(process: Process) -> Iterator[tuple[Expression, str, Location]]:
+    """Every name in every condition, with the line and column it is written at."""
+    for expression, when_at, names_at in _expressions(process):
+        for index, (name, offset) in enumerate(expression.name_offsets):
+            # Without the loader's places (a model built in code), count along one line.
+            where = names_at[index] if index < len(names_at) else _at(when_at, offset)
+            yield expression, name, where
+
+
+def unknown_names_in_conditions(
+    process: Process, unparsed: frozenset[str] = frozenset()
+) -> Iterator[Problem]:
     values = set(process.facts) | set(process.conditions) | BUILTIN_NAMES
-    for expression, where, _ in _expressions(process):
-        states = expression.states  # type: ignore[attr-defined]
-        for name, offset in expression.name_offsets:  # type: ignore[attr-defined]
-            if name in states:
-                if name not in process.states:
-                    yield Problem(
-                        _at(where, offset),
-                        f"unknown state '{name}' in 'is active'"
-                        + did_you_mean(name, process.states),
-                    )
-            elif name not in values:
-                hint = did_you_mean(name, values)
-                if not hint and name in process.states:
-                    hint = f" — '{name}' is a state; write '{name} is active'"
+    for expression, name, where in _names_written(process):
+        if name in expression.states:
+            if name not in process.states:
                 yield Problem(
-                    _at(where, offset),
-                    f"unknown name '{name}': not a fact or condition of this process"
-                    + (hint or "; declare it under 'facts' or 'conditions'"),
+                    where,
+                    f"unknown state '{name}' in 'is active'" + did_you_mean(name, process.states),
                 )
+        elif name not in values and name not in unparsed:
+            hint = did_you_mean(name, values)
+            if not hint and name in process.states:
+                hint = f" — '{name}' is a state; write '{name} is active'"
+            yield Problem(
+                where,
+                f"unknown name '{name}': not a fact or condition of this process"
+                + (hint or "; declare it under 'facts' or 'conditions'"),
+            )
 
 
 def condition_cycles(process: Process) -> Iterator[Problem]:
@@ -151,10 +193,20 @@ def _date_facts(process: Process) -> list[str]:
     return [f.id for f in process.facts.values() if f.type == "date"]
 
 
+def _counting_rules(rule: DueRule) -> Iterator[Within | Before]:
+    """The parts of a due rule that count from a base (a date fact or entry)."""
+    if isinstance(rule, (Within, Before)):
+        yield rule
+    elif isinstance(rule, EarliestOf):
+        for inner in rule.rules:
+            yield from _counting_rules(inner)
+
+
 def deadline_bases(process: Process) -> Iterator[Problem]:
     date_facts = _date_facts(process)
     for deadline in process.deadlines():
-        for base in rule_bases(deadline.rule):
+        for rule in _counting_rules(deadline.rule):
+            base = rule.base
             if base == ENTRY or base in date_facts:
                 continue
             if base in process.facts:
@@ -164,7 +216,7 @@ def deadline_bases(process: Process) -> Iterator[Problem]:
                     base, [*date_facts, ENTRY]
                 )
             yield Problem(
-                deadline.where,
+                _value_at(rule.base_at, deadline.where),
                 f"deadline '{deadline.id}' {problem}; it must count from a date fact "
                 f"({', '.join(date_facts) or 'none declared'}) or from 'entry'",
             )
@@ -174,34 +226,42 @@ def recorded_facts(process: Process) -> Iterator[Problem]:
     date_facts = _date_facts(process)
     for transition in process.transitions():
         name = transition.records
-        if name is not None and name not in date_facts:
-            yield Problem(
-                transition.where,
-                f"'records: {name}' must name a date fact"
-                + (did_you_mean(name, date_facts) or "; declare it under 'facts' with type: date"),
+        if name is None or name in date_facts:
+            continue
+        if name in process.facts:
+            # Declared with another type: say so, rather than suggest declaring it again.
+            message = (
+                f"'{name}' is a {process.facts[name].type} fact, but 'records' must name a "
+                f"date fact; write one of: {', '.join(date_facts) or '(none declared)'}"
             )
+        else:
+            message = f"'records: {name}' must name a date fact" + (
+                did_you_mean(name, date_facts) or "; declare it under 'facts' with type: date"
+            )
+        yield Problem(_value_at(transition.records_at, transition.where), message)
+
+
+def _roles_and_sources_written(process: Process) -> Iterator[tuple[str, str, Location]]:
+    """Every 'by' (kind "roles") and 'source' (kind "sources") with where it is written."""
+    for state in process.states.values():
+        for item in (state, *state.deadlines, *state.transitions):
+            if item.by is not None:
+                yield "roles", item.by, _value_at(item.by_at, item.where)
+            if item.source is not None:
+                yield "sources", item.source, _value_at(item.source_at, item.where)
+    for owner in (*process.facts.values(), *process.conditions.values()):
+        if owner.source is not None:
+            yield "sources", owner.source, _value_at(owner.source_at, owner.where)
 
 
 def unknown_roles_and_sources(process: Process) -> Iterator[Problem]:
-    items: list[tuple[str | None, str | None, Location]] = []
-    for state in process.states.values():
-        items.append((state.by, state.source, state.where))
-        items.extend((d.by, d.source, d.where) for d in state.deadlines)
-        items.extend((t.by, t.source, t.where) for t in state.transitions)
-    items.extend((None, f.source, f.where) for f in process.facts.values())
-    items.extend((None, c.source, c.where) for c in process.conditions.values())
-    for role, source, where in items:
-        if role is not None and role not in process.roles:
+    known = {"roles": process.roles, "sources": process.sources}
+    for kind, name, where in _roles_and_sources_written(process):
+        if name not in known[kind]:
             yield Problem(
                 where,
-                f"unknown role '{role}'"
-                + (did_you_mean(role, process.roles) or _known("roles", process)),
-            )
-        if source is not None and source not in process.sources:
-            yield Problem(
-                where,
-                f"unknown source '{source}'"
-                + (did_you_mean(source, process.sources) or _known("sources", process)),
+                f"unknown {kind.removesuffix('s')} '{name}'"
+                + (did_you_mean(name, known[kind]) or _known(kind, process)),
             )
 
 
@@ -220,6 +280,7 @@ def ambiguous_transitions(process: Process) -> Iterator[Problem]:
                         "no 'when', so the ones after it can never be taken; give each a "
                         "'when' that tells them apart (or move the catch-all last)",
                     )
+            yield from _repeated_conditions(state, name, transitions)
         for transition in state.transitions:
             if transition.trigger == "always" and transition.guard is None:
                 yield Problem(
@@ -227,6 +288,27 @@ def ambiguous_transitions(process: Process) -> Iterator[Problem]:
                     f"an 'always' transition from '{state.id}' needs a 'when': without one "
                     "the step would be left the moment it is entered",
                 )
+
+
+def _repeated_conditions(
+    state: State, name: str, transitions: list[Transition]
+) -> Iterator[Problem]:
+    """Transitions whose 'when' says the same as an earlier one's for the same trigger:
+    the earlier one is always taken first, so they never are."""
+    first_with: dict[str, Transition] = {}
+    for transition in transitions:
+        if transition.guard is None:
+            continue
+        text = " ".join(str(transition.guard).split())
+        earlier = first_with.setdefault(text, transition)
+        if earlier is not transition:
+            yield Problem(
+                transition.where,
+                f"{name} from '{state.id}' already has a transition with 'when: {text}' "
+                f"(to '{earlier.target}', at line {earlier.where.line}), which is always "
+                "taken first, so this one can never be; give it a 'when' that tells the two "
+                "apart, or remove it",
+            )
 
 
 def state_kinds(process: Process) -> Iterator[Problem]:
@@ -243,22 +325,26 @@ def state_kinds(process: Process) -> Iterator[Problem]:
                 f"parallel state '{state.id}' needs at least two child states (regions) to "
                 "run side by side",
             )
-        has_done = any(t.trigger == "done" for t in state.transitions)
-        if has_done and state.kind not in ("compound", "parallel"):
-            yield Problem(
-                state.where,
-                f"'done' on '{state.id}' needs child states, one of them final",
-            )
-        if has_done and not _can_finish(process, state.id):
-            yield Problem(
-                state.where,
-                f"'done' on '{state.id}' can never happen: "
-                + (
-                    "every region needs a final state"
-                    if state.kind == "parallel"
-                    else "it has no final child state"
-                ),
-            )
+        yield from _done_problems(process, state)
+
+
+def _done_problems(process: Process, state: State) -> Iterator[Problem]:
+    if not any(t.trigger == "done" for t in state.transitions):
+        return
+    if state.include and not state.children:
+        return  # its include could not be read, which is reported where it is named
+    if state.kind not in ("compound", "parallel"):
+        yield Problem(state.where, f"'done' on '{state.id}' needs child states, one of them final")
+    elif not _can_finish(process, state.id):
+        yield Problem(
+            state.where,
+            f"'done' on '{state.id}' can never happen: "
+            + (
+                "every region needs a final state"
+                if state.kind == "parallel"
+                else "it has no final child state"
+            ),
+        )
 
 
 def _can_finish(process: Process, state_id: str) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import calendar, yamlsource
-from .expressions import Expression, ExpressionError, parse
+from .expressions import MAX_LENGTH, Expression, ExpressionError, parse
 from .model import (
     ENTRY,
     Before,
@@ -245,6 +245,11 @@ class _Builder:
         self.roles: dict[str, Role] = {}
         self.sources: dict[str, Source] = {}
         self.shape_errors = False
+        #: Parts the files meant to have are missing (an include that could not be read,
+        #: a transition whose condition did not parse): what is reachable cannot be judged.
+        self.incomplete = False
+        #: Named conditions whose text did not parse: their uses are not unknown names.
+        self.unparsed_conditions: set[str] = set()
         self.included_initial: dict[str, str] = {}
 
     def display(self, name: str) -> str:
@@ -277,7 +282,13 @@ class _Builder:
         if not self.problems or not self.shape_errors:
             from .checks import check  # late: checks imports this module's Problem
 
-            self.problems.extend(check(process, structural=not self.shape_errors))
+            self.problems.extend(
+                check(
+                    process,
+                    structural=not (self.shape_errors or self.incomplete),
+                    unparsed_conditions=frozenset(self.unparsed_conditions),
+                )
+            )
         return process, sorted(set(self.problems))
 
     # -- files ------------------------------------------------------------------------
@@ -349,6 +360,7 @@ class _Builder:
                 options=tuple(str(o) for o in value.get("options") or ()),
                 source=value.get("source"),
                 where=where,
+                source_at=document.where(("facts", key, "source")),
             )
             self.merge(self.facts, key, fact, "fact", compare=("type", "options"))
         for key, value in _mapping(data.get("conditions")).items():
@@ -360,6 +372,7 @@ class _Builder:
                 path = (*path, "when")
             expression = self.expression(document, path, text)
             if expression is None:
+                self.unparsed_conditions.add(key)
                 continue
             details = value if isinstance(value, dict) else {}
             condition = Condition(
@@ -370,6 +383,8 @@ class _Builder:
                 description=details.get("description"),
                 source=details.get("source"),
                 where=document.where(("conditions", key), key=True),
+                source_at=document.where(("conditions", key, "source")),
+                names_at=_names_at(document, path, expression),
             )
             self.merge(self.conditions, key, condition, "condition", compare=("expression",))
         return self.add_states(document, ("states",), data.get("states"), parent, stack)
@@ -402,7 +417,9 @@ class _Builder:
         try:
             return parse(text)
         except ExpressionError as error:
-            self.problem(document.text_offset(path, error.offset), error.message)
+            # A condition too long to read is pointed at where it starts, not at the limit.
+            offset = 0 if len(text) > MAX_LENGTH else error.offset
+            self.problem(document.text_offset(path, offset), error.message)
             return None
 
     def add_states(
@@ -476,6 +493,8 @@ class _Builder:
             deadlines=tuple(self.deadlines(document, path, state_id, spec.get("deadlines"))),
             transitions=tuple(self.transitions(document, path, state_id, spec)),
             where=where,
+            by_at=document.where((*path, "by")),
+            source_at=document.where((*path, "source")),
         )
 
     def include(
@@ -491,9 +510,11 @@ class _Builder:
         if name in stack:
             loop = " → ".join([*stack, name])
             self.problem(where, f"includes loop back on themselves ({loop}); remove one include")
+            self.incomplete = True
             return []
         included = self.read(name, where)
         if included is None:
+            self.incomplete = True
             return []
         children = self.add_process_parts(included, parent=state_id, stack=(*stack, name))
         initial = self.initial_of(included, (), included.data, children)
@@ -546,6 +567,8 @@ class _Builder:
                 minimum=bool(spec.get("minimum", False)),
                 source=spec.get("source"),
                 where=document.where(deadline_path, key=True),
+                by_at=document.where((*deadline_path, "by")),
+                source_at=document.where((*deadline_path, "source")),
             )
 
     def due_rule(
@@ -576,7 +599,7 @@ class _Builder:
                 base = spec.get(base_key)
                 if not isinstance(base, str):
                     return None
-                return kind(duration, base)
+                return kind(duration, base, base_at=document.where((*path, base_key)))
         return None
 
     def transitions(
@@ -616,11 +639,13 @@ class _Builder:
             else:
                 continue
             guard = None
+            when_path = (*item_path, "when")
             when_at = document.where(item_path)
             if isinstance(item.get("when"), str):
-                when_at = document.text_offset((*item_path, "when"), 0)
-                guard = self.expression(document, (*item_path, "when"), item["when"])
+                when_at = document.text_offset(when_path, 0)
+                guard = self.expression(document, when_path, item["when"])
                 if guard is None:
+                    self.incomplete = True
                     continue
             yield Transition(
                 source_state=state_id,
@@ -635,6 +660,10 @@ class _Builder:
                 source=item.get("source"),
                 where=document.where(target_path),
                 when_at=when_at,
+                by_at=document.where((*item_path, "by")),
+                source_at=document.where((*item_path, "source")),
+                records_at=document.where((*item_path, "records")),
+                names_at=_names_at(document, when_path, guard) if guard is not None else (),
             )
 
 
@@ -643,6 +672,14 @@ class _Builder:
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _names_at(
+    document: yamlsource.Document, path: tuple[str | int, ...], expression: Expression
+) -> tuple[Location, ...]:
+    """Where each name of the condition text at ``path`` is written, however it is quoted
+    or spread over lines (in the order of ``expression.name_offsets``)."""
+    return tuple(document.text_offset(path, offset) for _, offset in expression.name_offsets)
 
 
 def _listing(names: Iterable[str]) -> str:
@@ -695,7 +732,8 @@ def _describe_schema_error(
     schema = error.schema if isinstance(error.schema, dict) else {}
     title = schema.get("title")
     what = f"'{path[-1]}'" if path else "the file"
-    where = document.where(path)
+    named_key = _named_key(error, path)
+    where = document.where(named_key, key=True) if named_key else document.where(path)
     validator = error.validator
     if validator in ("additionalProperties", "unevaluatedProperties"):
         allowed = sorted(schema.get("properties", {}) or _properties_of(error, root))
@@ -716,8 +754,6 @@ def _describe_schema_error(
         return where, f"{what} needs '{missing}'"
     if validator == "pattern" and "[a-z][a-z0-9_]" in str(error.validator_value):
         suggestion = _as_id(str(error.instance))
-        if path and path[-2:-1] and error.instance == path[-1]:
-            where = document.where(path, key=True)
         return where, (
             f"'{error.instance}' is not a valid id: use lower case letters, digits and "
             f"underscores, starting with a letter (for example '{suggestion}')"
@@ -744,6 +780,17 @@ def _describe_schema_error(
     if validator in ("minLength", "minItems", "minProperties"):
         return where, f"{what} is empty" + (f"; {schema.get('description')}" if schema else "")
     return where, f"{what}: {error.message}"
+
+
+def _named_key(error: Any, path: tuple) -> tuple | None:
+    """The path of the key an error is about, when it is about a key's name.
+
+    jsonschema reports a ``propertyNames`` error at the mapping holding the key, with the
+    key as its instance; the place to edit is the key itself.
+    """
+    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
+        return (*path, error.instance)
+    return None
 
 
 def _properties_of(error: Any, root: dict[str, Any]) -> list[str]:

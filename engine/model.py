@@ -44,6 +44,19 @@ class Location:
 NOWHERE = Location("<unknown>")
 
 
+def written_at() -> Location:
+    """An optional field for where a value (not its key) is written, kept so that a
+    complaint about the value points at it. Not compared: where something is written does
+    not change what it means."""
+    return field(default=NOWHERE, compare=False)
+
+
+def names_written_at() -> tuple[Location, ...]:
+    """An optional field for where each name of an expression's ``name_offsets`` is
+    written, in the same order; empty when the model was not read from a file."""
+    return field(default=(), compare=False)
+
+
 @dataclass(frozen=True)
 class Source:
     """A citation key and the document and section it stands for."""
@@ -75,6 +88,7 @@ class Fact:
     options: tuple[str, ...] = ()
     source: str | None = None
     where: Location = NOWHERE
+    source_at: Location = written_at()
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,8 @@ class Condition:
     source: str | None = None
     where: Location = NOWHERE
     when_at: Location = NOWHERE
+    source_at: Location = written_at()
+    names_at: tuple[Location, ...] = names_written_at()
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,7 @@ class Within:
 
     duration: Duration
     base: str
+    base_at: Location = written_at()
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,7 @@ class Before:
 
     duration: Duration
     base: str
+    base_at: Location = written_at()
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,8 @@ class Deadline:
     minimum: bool = False
     source: str | None = None
     where: Location = NOWHERE
+    by_at: Location = written_at()
+    source_at: Location = written_at()
 
 
 @dataclass(frozen=True)
@@ -185,6 +205,10 @@ class Transition:
     source: str | None = None
     where: Location = NOWHERE
     when_at: Location = NOWHERE
+    by_at: Location = written_at()
+    source_at: Location = written_at()
+    records_at: Location = written_at()
+    names_at: tuple[Location, ...] = names_written_at()
 
     @property
     def label(self) -> str:
@@ -212,6 +236,8 @@ class State:
     deadlines: tuple[Deadline, ...] = ()
     transitions: tuple[Transition, ...] = ()
     where: Location = NOWHERE
+    by_at: Location = written_at()
+    source_at: Location = written_at()
 
     @property
     def label(self) -> str:
