@@ -173,50 +173,51 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     from .loader import LoadError, Problem, load_process
     from .model import Location
 
-    files = list(_yaml_files(paths or ("processes",)))
-    problems: list[Problem] = []
+    paths = paths or ("processes",)
+    files, problems = _yaml_files(paths)
     for file in files:
-        if isinstance(file, Problem):
-            problems.append(file)
-            continue
         try:
             load_process(file)
         except LoadError as error:
             problems.extend(error.problems)
+    # Finding nothing to check (a wrong folder?) is a problem too, but not one inside a
+    # file: as text it goes to stderr with the summary, in JSON with the other problems.
+    nothing_found = not files and not problems
+    if nothing_found:
+        problems.append(Problem(Location(",".join(paths), 1, 1), "no process files found"))
     problems = sorted(set(problems))
     if as_json:
         emit_json({"files": len(files), "problems": [p.as_json() for p in problems]})
     else:
         for problem in problems:
-            click.echo(str(problem))
-    if not files and not problems:
-        problems.append(Problem(Location(",".join(paths), 1, 1), "no process files found"))
-        if not as_json:
-            click.echo(f"{problems[0]}", err=True)
+            click.echo(str(problem), err=nothing_found)
+        if problems:
+            in_files = len({p.where.file for p in problems})
+            plural = "s" if len(problems) != 1 else ""
+            click.echo(f"{len(problems)} problem{plural} in {in_files} file(s)", err=True)
+        else:
+            click.echo(f"{len(files)} process file(s) valid")
     if problems:
-        if not as_json:
-            click.echo(
-                f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
-                f"in {len({p.where.file for p in problems})} file(s)",
-                err=True,
-            )
         sys.exit(1)
-    if not as_json:
-        click.echo(f"{len(files)} process file(s) valid")
 
 
-def _yaml_files(paths: Iterable[str]) -> Iterable[Any]:
+def _yaml_files(paths: Iterable[str]) -> tuple[list[Path], list[Any]]:
+    """The process files named or held (*.yaml, *.yml) by ``paths``, and a problem for
+    each path that is neither a file nor a folder."""
     from .loader import Problem
     from .model import Location
 
+    files: list[Path] = []
+    missing: list[Problem] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            yield from sorted(p for p in path.glob("*.y*ml") if p.is_file())
+            files.extend(sorted(p for p in path.glob("*.y*ml") if p.is_file()))
         elif path.is_file():
-            yield path
+            files.append(path)
         else:
-            yield Problem(Location(name, 1, 1), "no such file or folder")
+            missing.append(Problem(Location(name, 1, 1), "no such file or folder"))
+    return files, missing
 
 
 # -- cases ------------------------------------------------------------------------------------

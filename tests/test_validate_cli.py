@@ -210,21 +210,11 @@ def test_json_for_a_missing_path_lists_it(workdir: Path):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/cli.py validate counts a missing path (a Problem from _yaml_files) as a "
-    "file: `files = list(_yaml_files(...))` then `len(files)`",
-)
 def test_json_does_not_count_a_missing_path_as_a_file(workdir: Path):
     result = validate("nowhere.yaml", "--json")
     assert json.loads(result.stdout)["files"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/cli.py validate appends 'no process files found' after the JSON is "
-    "printed, so --json shows no problems while the exit code is 1",
-)
 def test_json_for_a_folder_with_no_process_files_lists_the_problem(workdir: Path):
     (workdir / "empty").mkdir()
     result = validate("empty", "--json")
