@@ -360,9 +360,9 @@ def _compose(text: str, file: str) -> yaml.Node | None:
         where = _location(file, _line_starts(text), error.position)
         raise YamlProblem(where, _unprintable_message(error.character)) from None
     except yaml.MarkedYAMLError as error:
-        mark = _mark_to_show(error)
+        mark = _mark_to_show(error, text)
         where = _where(file, mark) if mark else Location(file, 1, 1)
-        raise YamlProblem(where, _yaml_message(error)) from None
+        raise YamlProblem(where, _yaml_message(error, text)) from None
     except yaml.YAMLError as error:
         raise YamlProblem(Location(file, 1, 1), f"not valid YAML: {error}") from None
     except RecursionError:
@@ -392,38 +392,62 @@ def _indenting_tab(text: str, file: str) -> Location | None:
     return None
 
 
-def _unclosed_bracket(error: yaml.MarkedYAMLError) -> str | None:
-    """'{' or '[' when PyYAML gave up inside a flow collection opened on an earlier line.
+_CLOSING = {"{": "}", "[": "]"}
 
-    PyYAML notices a bracket left open only where the text stops making sense, often
-    lines later; the place to edit is the bracket (the error's context mark).
-    """
+_STRAY_COLON = (
+    "a ':' where YAML does not expect one; put text containing ': ' in quotes, "
+    "or check the indentation of this line"
+)
+
+
+def _flow_bracket(error: yaml.MarkedYAMLError) -> str | None:
+    """'{' or '[' when PyYAML gave up inside a flow collection (written on one line)."""
     context = error.context or ""
-    opened, problem = error.context_mark, error.problem_mark
-    if not context.startswith("while parsing a flow") or opened is None or problem is None:
-        return None
-    if problem.line <= opened.line:
+    if not context.startswith("while parsing a flow") or error.context_mark is None:
         return None
     return "{" if "mapping" in context else "["
 
 
-def _mark_to_show(error: yaml.MarkedYAMLError) -> Any:
-    if _unclosed_bracket(error):
+def _left_open(error: yaml.MarkedYAMLError, text: str) -> bool:
+    """Whether the bracket PyYAML gave up inside was never closed.
+
+    PyYAML notices only where the text stops making sense: a later line indented no
+    deeper than the bracket's (a sibling key, or the end of the file), which cannot be
+    more of what the bracket holds. The place to edit is then the bracket itself.
+    """
+    opened, stopped = error.context_mark, error.problem_mark
+    if _flow_bracket(error) is None or stopped is None or stopped.line <= opened.line:
+        return False
+    return _indentation(text, stopped.index) <= _indentation(text, opened.index)
+
+
+def _indentation(text: str, index: int) -> int:
+    line = text[text.rfind("\n", 0, index) + 1 : index]
+    return len(line) - len(line.lstrip(" "))
+
+
+def _mark_to_show(error: yaml.MarkedYAMLError, text: str) -> Any:
+    if _left_open(error, text):
         return error.context_mark
     return error.problem_mark or error.context_mark
 
 
-def _yaml_message(error: yaml.MarkedYAMLError) -> str:
+def _yaml_message(error: yaml.MarkedYAMLError, text: str) -> str:
     problem = (error.problem or "").strip()
     context = (error.context or "").strip()
-    bracket = _unclosed_bracket(error)
-    if bracket:
-        closing = "}" if bracket == "{" else "]"
-        return f"this '{bracket}' is never closed; write '{closing}' after the last entry it holds"
-    if "mapping values are not allowed" in problem:
+    bracket = _flow_bracket(error)
+    if bracket and _left_open(error, text):
         return (
-            "a ':' where YAML does not expect one; put text containing ': ' in quotes, "
-            "or check the indentation of this line"
+            f"this '{bracket}' is never closed; write '{_CLOSING[bracket]}' after the last "
+            "entry it holds"
+        )
+    if "mapping values are not allowed" in problem or (bracket and problem.endswith("':'")):
+        return _STRAY_COLON
+    if bracket and problem.startswith("expected ','"):
+        return (
+            f"expected ',' or '{_CLOSING[bracket]}' here: separate the entries of "
+            f"'{bracket} ... {_CLOSING[bracket]}' with ',', close it with '{_CLOSING[bracket]}' "
+            "and put text containing ',' in quotes"
         )
     if "could not find expected ':'" in problem:
         return "expected 'key: value' here; check the indentation and that the key ends with ':'"
@@ -433,8 +457,8 @@ def _yaml_message(error: yaml.MarkedYAMLError) -> str:
         )
     if "found character '\\t'" in problem:
         return "a tab character; use spaces instead"
-    text = f"{context}, {problem}" if context else problem
-    return f"not valid YAML: {text}"
+    found = f"{context}, {problem}" if context else problem
+    return f"not valid YAML: {found}"
 
 
 def _convert(node: yaml.Node, path: Path, document: Document) -> Any:
