@@ -127,7 +127,6 @@ class Document:
     data: Any
     value_at: dict[Path, Location]
     key_at: dict[Path, Location]
-    style_at: dict[Path, str | None]
     #: The text read, and each scalar value's span in it, so that a place inside a value
     #: (a name in a condition) can be traced back to the line and column it is written at.
     text: str = ""
@@ -340,7 +339,7 @@ def read(text: str, file: str) -> Document:
     if tab:
         raise YamlProblem(tab, "a tab is used to indent; indent with spaces instead")
     node = _compose(text, file)
-    document = Document(file, None, {}, {}, {}, text)
+    document = Document(file, None, {}, {}, text)
     if node is None:
         return document
     document.data = _convert(node, (), document)
@@ -464,7 +463,6 @@ def _yaml_message(error: yaml.MarkedYAMLError, text: str) -> str:
 def _convert(node: yaml.Node, path: Path, document: Document) -> Any:
     document.value_at[path] = _where(document.file, node.start_mark)
     if isinstance(node, yaml.ScalarNode):
-        document.style_at[path] = node.style
         document.span_at[path] = Span(node.start_mark.index, node.end_mark.index, node.style)
         return _scalar(node, document.file)
     if isinstance(node, yaml.SequenceNode):
