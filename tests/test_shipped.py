@@ -1,0 +1,104 @@
+"""The shipped process files, their scenarios and their diagrams, as CI checks them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+VOCABULARY = {"cspr", "scr", "transitional"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["--processes", str(PROCESSES), *args])
+
+
+def test_shipped_processes_validate():
+    result = run("validate", str(PROCESSES))
+    assert result.exit_code == 0, result.output
+    assert {p.stem for p in PROCESSES.glob("*.yaml")} >= VOCABULARY
+
+
+def test_every_scenario_passes():
+    result = run("scenario", "run", str(PROCESSES / "scenarios"))
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+
+
+def test_vocabulary_deadlines_exist():
+    from engine.loader import load_process
+
+    deadlines = {
+        name: {d.id for d in load_process(PROCESSES / f"{name}.yaml").deadlines()}
+        for name in ("cspr", "scr")
+    }
+    assert {"notify_panel", "rapid_review", "publish_report", "send_report"} <= deadlines["cspr"]
+    assert "scr_decision" in deadlines["scr"]
+
+
+def test_reading_a_case_needs_no_statechart_library(tmp_path):
+    code = (
+        "import sys\n"
+        "from engine.cli import main\n"
+        "for argv in (['case', 'show', 'LA-1'], ['case', 'history', 'LA-1']):\n"
+        "    try: main(['--db', sys.argv[1], *argv])\n"
+        "    except SystemExit as e: assert e.code in (0, None), e.code\n"
+        "heavy = [m for m in ('statemachine', 'jsonschema', 'graphviz') if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr)\n"
+        "sys.exit(1 if heavy else 0)\n"
+    )
+    db = str(tmp_path / "c.db")
+    opened = run(
+        "--db",
+        db,
+        "case",
+        "open",
+        "cspr",
+        "--ref",
+        "LA-1",
+        "--fact",
+        "aware_on=2019-12-20",
+        "--on",
+        "2019-12-20",
+    )
+    assert opened.exit_code == 0, opened.output
+    done = subprocess.run(
+        [sys.executable, "-c", code, db], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_cspr_case_open_shows_notify_panel_due_2019_12_31(tmp_path):
+    db = str(tmp_path / "c.db")
+    run(
+        "--db",
+        db,
+        "case",
+        "open",
+        "cspr",
+        "--ref",
+        "LA-2",
+        "--fact",
+        "aware_on=2019-12-20",
+        "--on",
+        "2019-12-20",
+    )
+    import json
+
+    shown = json.loads(run("--db", db, "case", "show", "LA-2", "--json").output)
+    due = {d["name"]: d["due"] for d in shown["deadlines"]}
+    assert due["notify_panel"] == "2019-12-31"
+    assert due["rapid_review"] == "2020-01-15"
+
+
+@pytest.mark.skipif(not (ROOT / "engine" / "render.py").exists(), reason="no renderer yet")
+def test_diagrams_match_process_files():
+    result = run("diagram", "--check", str(ROOT / "diagrams"))
+    assert result.exit_code == 0, result.output
