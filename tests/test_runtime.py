@@ -151,9 +151,10 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     db = str(tmp_path / "c.db")
     with Store(db) as store:
         open_mini(Runtime(store))
+    root = str(Path(__file__).parent.parent)
     code = (
-        "import sys; sys.path.insert(0, %r); from tests.test_runtime import _writer; "
-        "_writer(%r, 15, sys.argv[1])" % (str(Path(__file__).parent.parent), db)
+        f"import sys; sys.path.insert(0, {root!r}); from tests.test_runtime import _writer; "
+        f"_writer({db!r}, 15, sys.argv[1])"
     )
     procs = [subprocess.Popen([sys.executable, "-c", code, f"w{i}"]) for i in range(6)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
@@ -168,8 +169,18 @@ def cli(tmp_path, *args):
 
 
 def test_cli_open_show_json_contract(tmp_path):
-    opened = cli(tmp_path, "case", "open", MINI, "--ref", "LA-7", "--fact",
-                 "aware_on=2019-12-20", "--on", "2019-12-20")
+    opened = cli(
+        tmp_path,
+        "case",
+        "open",
+        MINI,
+        "--ref",
+        "LA-7",
+        "--fact",
+        "aware_on=2019-12-20",
+        "--on",
+        "2019-12-20",
+    )
     assert opened.exit_code == 0, opened.output
     case_id = opened.output.strip()
     shown = cli(tmp_path, "case", "show", case_id, "--as-of", "2019-12-23", "--json")
@@ -196,8 +207,18 @@ def test_cli_open_show_json_contract(tmp_path):
     ],
 )
 def test_cli_refusals_are_one_line_and_change_nothing(tmp_path, args):
-    cli(tmp_path, "case", "open", MINI, "--ref", "LA-7", "--fact", "aware_on=2019-12-20",
-        "--on", "2019-12-20")
+    cli(
+        tmp_path,
+        "case",
+        "open",
+        MINI,
+        "--ref",
+        "LA-7",
+        "--fact",
+        "aware_on=2019-12-20",
+        "--on",
+        "2019-12-20",
+    )
     before = [cli(tmp_path, "case", c, "LA-7", "--json").output for c in ("show", "history")]
     result = cli(tmp_path, *args)
     assert result.exit_code in (1, 2) and result.exit_code != 0
