@@ -76,7 +76,7 @@ def check_event(
                 False,
                 reasons=(f"'{event}' is not an event of process '{process.id}'{hint}",),
             )
-        where = ", ".join(s for s in process.sort_outermost_first(active)) or "no state"
+        where = ", ".join(process.leaves(active)) or "no state"
         return EventCheck(
             event,
             False,
