@@ -572,5 +572,14 @@ def scenario_run(ctx, paths, coverage, as_json) -> None:
         sys.exit(1)
 
 
+def _register_diagram() -> None:
+    from .render import diagram_command  # the module imports graphviz only when drawing
+
+    main.add_command(diagram_command)
+
+
+_register_diagram()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
