@@ -38,7 +38,6 @@ they are given, because a running case must never crash on a badly typed fact.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import functools
 import string
@@ -366,20 +365,6 @@ _FOREIGN_WORDS: Final = frozenset(
         "yield",
     }
 )
-_MONTHS: Final = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _ARITHMETIC: Final = (
     "arithmetic is not part of the condition language; compare values with ==, !=, <, <=, > or >="
 )
@@ -521,25 +506,13 @@ def _number_or_date(text: str, start: int) -> _Token:
 
 
 def _date(written: str, offset: int) -> dt.date:
-    year, month, day = (int(part) for part in written.split("-"))
-    if year == 0:
-        raise ExpressionError(f"{written} is not a real date: there is no year 0", offset)
-    if not 1 <= month <= 12:
-        raise ExpressionError(
-            f"{written} is not a real date: there is no month {month:02d}; {_DATE_HINT}",
-            offset,
-        )
-    if day == 0:
-        raise ExpressionError(
-            f"{written} is not a real date: days of the month start at 01", offset
-        )
-    length = calendar.monthrange(year, month)[1]
-    if day > length:
-        raise ExpressionError(
-            f"{written} is not a real date: {_MONTHS[month - 1]} {year} has {length} days",
-            offset,
-        )
-    return dt.date(year, month, day)
+    # One date reader for the whole engine, so a wrong date reads the same everywhere.
+    from .calendar import DateError, parse_date
+
+    try:
+        return parse_date(written)
+    except DateError as error:
+        raise ExpressionError(str(error), offset) from None
 
 
 def _symbol_message(text: str, i: int) -> str:
