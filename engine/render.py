@@ -502,21 +502,38 @@ def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
             and not any(a in collapsed for a in process.ancestors(s))
         ]
 
-    def plan(root: str | None) -> None:
+    def choose(root: str | None) -> frozenset[str]:
+        """The parts to draw as boxes on the page of ``root``."""
         collapsed: frozenset[str] = frozenset()
+        everything = candidates(root, collapsed)
+        # A wrapper holds every other part of the page: collapsing it leaves one box.
+        wrappers = {
+            s for s in everything if all(o == s or s in process.ancestors(o) for o in everything)
+        }
         size = printed(Page(root, collapsed))
         while size < PLAN_PRINTED:
             choices = candidates(root, collapsed)
             if not choices:
                 break
-            weight = _page_weight(process, Page(root, collapsed))
             saving = {
                 s: _weight(process, s, collapsed) - _weight(process, s, collapsed | {s})
                 for s in choices
             }
-            # The biggest part first (it gets a full page of its own), but never one that
-            # is nearly the whole page (a wrapper round everything) while another can go.
-            parts = [s for s in choices if saving[s] < 0.8 * weight] or choices
+            # The biggest part first (it gets a full page of its own), but a wrapper last.
+            parts = [s for s in choices if s not in wrappers]
+            if not parts:
+                wrapper = max(choices, key=lambda s: (saving[s], -order[s]))
+                # Rather than a page with one box on it: the wrapper drawn open, its
+                # insides as boxes, if that is legible.
+                inside = choose(wrapper)
+                trial = frozenset(collapsed | inside)
+                if (
+                    inside
+                    and max(printed(Page(root, trial, direction)) for direction in ("TB", "LR"))
+                    >= MIN_PRINTED
+                ):
+                    return trial
+                parts = [wrapper]
             best = max(parts, key=lambda s: (saving[s], -order[s]))
             inner = set(process.descendants(best))
             collapsed = frozenset({s for s in collapsed if s not in inner} | {best})
@@ -528,6 +545,10 @@ def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
             trial = collapsed - {state_id}
             if printed(Page(root, trial)) >= PLAN_PRINTED:
                 collapsed = trial
+        return collapsed
+
+    def plan(root: str | None) -> None:
+        collapsed = choose(root)
         page = Page(root, collapsed)
         if measure:  # the other direction, where it prints larger
             drawing = _Drawing(process, paper, sources, None, None, page, (page,))
@@ -663,15 +684,19 @@ class _Drawing:
         badge = self.badge(role)
         columns = 2 if badge else 1
         text = f"{FINAL_MARK} {state.label}" if state.kind == "final" else state.label
-        title = _lines(text, WRAP, _esc(self.mark(state.source)))
+        # One row a line, so the badge stays one line tall beside a long title.
+        cells = [f"<B>{_esc(line)}</B>" for line in wrap(text, WRAP)]
+        cells[-1] += _esc(self.mark(state.source))
         if extra:
-            title += f'<BR ALIGN="LEFT"/><I>{_esc(extra)}</I>'
-        head = (
-            f'<TR>{badge}<TD ALIGN="LEFT" BALIGN="LEFT"><B>{title}</B><BR ALIGN="LEFT"/></TD></TR>'
-        )
-        rows = [head, *self.deadline_rows(state, columns)]
+            cells.append(f"<I>{_esc(extra)}</I>")
+        spacer = "<TD></TD>" if badge else ""
+        rows = [
+            f'<TR>{badge if i == 0 else spacer}<TD ALIGN="LEFT">{cell}</TD></TR>'
+            for i, cell in enumerate(cells)
+        ]
+        rows += self.deadline_rows(state, columns)
         return (
-            '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
+            '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">'
             + "".join(rows)
             + "</TABLE>>"
         )
@@ -880,10 +905,12 @@ class _Drawing:
         page = self.page_number(state_id)
         where = f", page {page}" if page else ""
         label = self.process.states[state_id].label
-        text = f"{'to' if outgoing else 'from'}: {label}{where}"
+        text = _lines(f"{'to' if outgoing else 'from'}: {label}", WRAP)
+        if page:
+            text += f'<BR ALIGN="LEFT"/><I>see page {page}</I>'
         graph.node(
             name,
-            label=f"<{_lines(text, WRAP)}>",
+            label=f"<{text}>",
             shape="box",
             style="dashed,rounded",
             color="#666666",
@@ -1036,7 +1063,7 @@ class _Drawing:
         for role_id, role in self.process.roles.items():
             rows.append(
                 (
-                    f'<TD BGCOLOR="{self.fills[role_id]}" BORDER="1" CELLPADDING="2">'
+                    f'<TD BGCOLOR="{self.fills[role_id]}" BORDER="1" CELLPADDING="0">'
                     f"<B>{_esc(self.abbrev[role_id])}</B></TD>",
                     f'<TD ALIGN="LEFT">{_esc(role.title)}</TD>',
                 )
