@@ -7,11 +7,14 @@ One diagram per process, for trainers to print and operators to follow a case:
   is never the only thing that says who is responsible;
 * a compound step is a cluster; a parallel step is a bold cluster, labelled "runs in
   parallel", whose regions are dashed clusters side by side; a filled black dot and arrow
-  marks where a process or region starts; a final step is a double circle;
+  marks where a process or region starts; a final step has a bullseye (◉) and a double
+  border (a double circle would grow with its title);
 * an arrow is an event (its title, else its id), with its condition in words ("if ...");
   a dashed arrow is automatic ("automatically, when ..."); "when done" leaves a step
   once everything inside it has finished;
-* deadlines are written on their steps in plain words ("◷ within 5 working days of ...");
+* deadlines are written on their steps in plain words ("◷ within 5 working days of the
+  date the local authority became aware ..."); ◷ rather than ⏱ because DejaVu Sans, the
+  font Graphviz falls back to on Linux, has it and ⏱ is missing from most fonts;
 * every step, arrow and deadline carries the footnote mark of the rule it comes from
   ("[3]"), with the full citation as an SVG tooltip and in the numbered list of sources at
   the foot of the page, beside the key that names every role and symbol.
@@ -26,16 +29,21 @@ fills still come out as distinct greys, every one light enough for black text (c
 The role badge in every box carries the role when neither colour nor grey can.
 
 Print-ready: ``paper="a4"`` or ``"a3"`` sets a landscape page (``size`` less the margins,
-``ratio=fill``), so a PDF is exactly one sheet. Every label is wrapped at about 28
-characters (:func:`wrap`) and set at one size, :data:`FONT_SIZE`, never smaller, and the
-direction (top to bottom or left to right) is chosen from the shape of the chart so it
-fits the page with the least shrinking; :func:`printed_font_size` says how large the
-smallest text prints, and the command warns when it would be under 8 pt.
+with "!" and ``ratio=compress``), so each PDF page fits one sheet. All text but the title
+is set at :data:`FONT_SIZE` and labels wrap at about 28 characters (:func:`wrap`). A whole
+statutory process (the CSPR has over 70 steps) cannot print at 8 pt on one sheet, so the
+printed version is a book of pages (:func:`pages`): an overview with the key, then a page
+for each part too big to draw where it sits, shown there as a 3-D box ("see page 5");
+arrows to and from other pages end in dashed grey boxes that name the page. Each page is
+laid out, measured (:func:`printed_font_size`) and split further until its text prints at
+8 pt or more, top to bottom or left to right, whichever prints larger. The PDF holds every
+page (:func:`merge_pdfs`); ``--page N`` draws one.
 
-The dot text is deterministic (document order, no dates, no hashes, no absolute paths),
-so ``cspr diagram --check diagrams/`` can compare it with the committed files. Graphviz
-(the ``graphviz`` package and the ``dot`` program) is only needed, and only imported, when
-drawing.
+The committed ``diagrams/<process>.dot`` (and ``.svg``, for screens, with tooltips) is the
+whole chart on one A3 sheet; its text is deterministic (document order, no dates, no
+hashes, no absolute paths) and depends on the model alone, not on Graphviz, so ``cspr
+diagram --check diagrams/`` can compare it with the process files. Graphviz (the
+``graphviz`` package and the ``dot`` program) is only imported, and only needed, to draw.
 """
 
 from __future__ import annotations
@@ -838,6 +846,7 @@ class _Drawing:
             else state_id in self.overlay.active
         )
         if self.is_cluster(state_id):
+            # An open cluster is active when a step inside it is: only those are marked.
             with graph.subgraph(name=self.cluster_name(state_id)) as cluster:
                 extra = "runs in parallel" if state.kind == "parallel" else ""
                 if state.include:
@@ -853,7 +862,7 @@ class _Drawing:
                     style=style,
                     fillcolor=CLUSTER_FILLS[depth % 2],
                     color=INK,
-                    penwidth=str(4 if active else 2.5 if state.kind == "parallel" else 1),
+                    penwidth=str(2.5 if state.kind == "parallel" else 1),
                     tooltip=self.state_tooltip(state),
                     margin="6",
                 )
@@ -908,6 +917,7 @@ class _Drawing:
         text = _lines(f"{'to' if outgoing else 'from'}: {label}", WRAP)
         if page:
             text += f'<BR ALIGN="LEFT"/><I>see page {page}</I>'
+        text += '<BR ALIGN="LEFT"/>'
         graph.node(
             name,
             label=f"<{text}>",
@@ -1013,7 +1023,7 @@ class _Drawing:
                 caption += " Parts drawn as 3-D boxes have a page of their own."
         rows = [
             f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{TITLE_SIZE}"><B>'
-            f"{_lines(title, 64)}</B></FONT></TD></TR>",
+            f"{_lines(title, 90)}</B></FONT></TD></TR>",
             f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_lines(caption, 110)}</TD></TR>',
         ]
         if self.overlay is not None:
@@ -1541,7 +1551,8 @@ def _fail(message: str) -> None:
     type=click.Choice(["a4", "a3", "none"]),
     default="a3",
     show_default=True,
-    help="Fit to a landscape page of this size; none for natural size (screens).",
+    help="Landscape page size; a PDF becomes pages whose text prints at 8 pt or more "
+    "(none: natural size, for screens).",
 )
 @click.option(
     "--page",
@@ -1555,7 +1566,8 @@ def _fail(message: str) -> None:
     "check_dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Fail if a .dot file in DIR no longer matches its process file.",
+    help="Fail if a .dot file in DIR no longer matches its process file "
+    "(no PROCESS_OR_FILE needed).",
 )
 @click.option(
     "--write",
