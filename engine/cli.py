@@ -134,7 +134,25 @@ def days_text(left: int | None, status: str) -> str:
 # -- the command group ----------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier commands are imported only when they are run (or listed by
+    --help), so that every other ``cspr`` command starts fast."""
+
+    lazy = {"diagram": ("engine.render", "diagram_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            import importlib
+
+            module, attribute = self.lazy[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     metavar="PATH",
@@ -570,15 +588,6 @@ def scenario_run(ctx, paths, coverage, as_json) -> None:
             click.echo(f"transition coverage: {total - len(gaps)}/{total}")
     if any(not o.passed for o in outcomes):
         sys.exit(1)
-
-
-def _register_diagram() -> None:
-    from .render import diagram_command  # the module imports graphviz only when drawing
-
-    main.add_command(diagram_command)
-
-
-_register_diagram()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -321,9 +321,9 @@ class Runtime:
         result = []
         records: dict[int, CaseRecord] = {}
         for case_id, row in self.store.open_deadlines_due_by(until.isoformat()):
-            record = records.get(case_id) or records.setdefault(
-                case_id, self.store.find(str(case_id))
-            )
+            if case_id not in records:  # a case with several deadlines is read once
+                records[case_id] = self.store.find(str(case_id))
+            record = records[case_id]
             process = self.process_of(record)
             result.append((record, self._deadline_view(process, row, as_of)))
         return result

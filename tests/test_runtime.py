@@ -168,19 +168,16 @@ def cli(tmp_path, *args):
     return CliRunner().invoke(main, ["--db", str(tmp_path / "cli.db"), *args])
 
 
+def open_cli_case(tmp_path):
+    """Open case LA-7 of the mini process through the CLI, aware on 20 December 2019."""
+    return cli(
+        tmp_path, "case", "open", MINI, "--ref", "LA-7", "--fact", "aware_on=2019-12-20",
+        "--on", "2019-12-20",
+    )  # fmt: skip
+
+
 def test_cli_open_show_json_contract(tmp_path):
-    opened = cli(
-        tmp_path,
-        "case",
-        "open",
-        MINI,
-        "--ref",
-        "LA-7",
-        "--fact",
-        "aware_on=2019-12-20",
-        "--on",
-        "2019-12-20",
-    )
+    opened = open_cli_case(tmp_path)
     assert opened.exit_code == 0, opened.output
     case_id = opened.output.strip()
     shown = cli(tmp_path, "case", "show", case_id, "--as-of", "2019-12-23", "--json")
@@ -207,18 +204,7 @@ def test_cli_open_show_json_contract(tmp_path):
     ],
 )
 def test_cli_refusals_are_one_line_and_change_nothing(tmp_path, args):
-    cli(
-        tmp_path,
-        "case",
-        "open",
-        MINI,
-        "--ref",
-        "LA-7",
-        "--fact",
-        "aware_on=2019-12-20",
-        "--on",
-        "2019-12-20",
-    )
+    open_cli_case(tmp_path)
     before = [cli(tmp_path, "case", c, "LA-7", "--json").output for c in ("show", "history")]
     result = cli(tmp_path, *args)
     assert result.exit_code in (1, 2) and result.exit_code != 0

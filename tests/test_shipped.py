@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,14 @@ VOCABULARY = {"cspr", "scr", "transitional"}
 
 def run(*args: str):
     return CliRunner().invoke(main, ["--processes", str(PROCESSES), *args])
+
+
+def open_cspr_case(db: str, ref: str):
+    """Open a CSPR case through the CLI, the LA aware on Friday 20 December 2019."""
+    return run(
+        "--db", db, "case", "open", "cspr", "--ref", ref, "--fact", "aware_on=2019-12-20",
+        "--on", "2019-12-20",
+    )  # fmt: skip
 
 
 def test_shipped_processes_validate():
@@ -55,19 +64,7 @@ def test_reading_a_case_needs_no_statechart_library(tmp_path):
         "sys.exit(1 if heavy else 0)\n"
     )
     db = str(tmp_path / "c.db")
-    opened = run(
-        "--db",
-        db,
-        "case",
-        "open",
-        "cspr",
-        "--ref",
-        "LA-1",
-        "--fact",
-        "aware_on=2019-12-20",
-        "--on",
-        "2019-12-20",
-    )
+    opened = open_cspr_case(db, "LA-1")
     assert opened.exit_code == 0, opened.output
     done = subprocess.run(
         [sys.executable, "-c", code, db], capture_output=True, text=True, cwd=ROOT
@@ -77,20 +74,7 @@ def test_reading_a_case_needs_no_statechart_library(tmp_path):
 
 def test_cspr_case_open_shows_notify_panel_due_2019_12_31(tmp_path):
     db = str(tmp_path / "c.db")
-    run(
-        "--db",
-        db,
-        "case",
-        "open",
-        "cspr",
-        "--ref",
-        "LA-2",
-        "--fact",
-        "aware_on=2019-12-20",
-        "--on",
-        "2019-12-20",
-    )
-    import json
+    open_cspr_case(db, "LA-2")
 
     shown = json.loads(run("--db", db, "case", "show", "LA-2", "--json").output)
     due = {d["name"]: d["due"] for d in shown["deadlines"]}
