@@ -171,7 +171,7 @@ class Runtime:
                 raise Refused(str(error)) from None
             blank = self.store.find(str(case_id))
             after, sources = self._advance(process, bundle.hash, blank, typed, None, on)
-            self._save(db, blank, after, sources, on, by, "open", None, note)
+            self._save(db, blank, after, sources, on, by, "open", None, note, typed)
         return self.store.find(str(case_id))
 
     def set(
@@ -216,7 +216,7 @@ class Runtime:
                 if not check.allowed:
                     raise Refused(f"'{event}' is not allowed now: {check.reason}")
             after, sources = self._advance(process, before.hash, before, typed, event, on)
-            self._save(db, before, after, sources, on, by, action, event, note)
+            self._save(db, before, after, sources, on, by, action, event, note, typed)
         return self.store.find(str(before.id))
 
     def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
@@ -285,6 +285,8 @@ class Runtime:
                     "tick",
                     ",".join(raised) or None,
                     "; ".join(notes),
+                    {},
+                    as_of.isoformat(),
                 )
         return report
 
@@ -412,7 +414,9 @@ class Runtime:
             deadlines=tuple(deadlines),
         ), sources
 
-    def _save(self, db, before, after, sources, on, by, action, event, note) -> None:
+    def _save(
+        self, db, before, after, sources, on, by, action, event, note, given, as_of=None
+    ) -> None:
         changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
         row = HistoryRow(
             revision=after.revision,
@@ -426,6 +430,8 @@ class Runtime:
             facts_changed=changed,
             note=note,
             source="; ".join(dict.fromkeys(sources)) or None,
+            facts_given={k: fact_values.to_json(v) for k, v in given.items()},
+            as_of=as_of,
         )
         self.store.save(db, before, after, row, _now())
 

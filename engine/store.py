@@ -5,7 +5,9 @@ Tables:
 - ``process_texts``: the exact bundle of process files a case was opened under, by hash;
 - ``cases``: reference, process, version, hash, active states, facts and a revision;
 - ``deadlines``: one row each time a deadline is armed (indexed by status and due date);
-- ``history``: append-only, one row per change (the revision it produced).
+- ``history``: append-only, one row per change (the revision it produced), with what the
+  operator gave (facts, event, date, and for a tick the date it was judged as of), so that
+  replaying the rows in order rebuilds the case.
 
 Every change goes through :meth:`Store.write`, one ``BEGIN IMMEDIATE`` transaction that
 re-reads the case and checks its revision, so state, facts, deadlines and history commit
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,6 +76,8 @@ CREATE TABLE IF NOT EXISTS history (
     facts_changed TEXT NOT NULL,
     note TEXT,
     source TEXT,
+    facts_given TEXT,
+    as_of TEXT,
     PRIMARY KEY (case_id, revision)
 );
 CREATE TRIGGER IF NOT EXISTS history_append_only_update BEFORE UPDATE ON history
@@ -81,6 +85,16 @@ BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS history_append_only_delete BEFORE DELETE ON history
 BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
 """
+
+#: Statements that bring a store written at version N-1 up to version N.
+_UPGRADES: dict[int, list[str]] = {
+    # Version 2 keeps what the operator gave, so that history can be replayed exactly
+    # (facts_changed also holds facts that transitions recorded themselves).
+    2: [
+        "ALTER TABLE history ADD COLUMN facts_given TEXT",
+        "ALTER TABLE history ADD COLUMN as_of TEXT",
+    ],
+}
 
 
 class StoreError(Exception):
@@ -121,6 +135,10 @@ class HistoryRow:
     facts_changed: dict[str, Any]
     note: str | None = None
     source: str | None = None
+    #: The facts the operator gave with this change (JSON values); None before schema 2.
+    facts_given: dict[str, Any] | None = None
+    #: For a tick, the date deadlines were judged as of.
+    as_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,10 +186,13 @@ class Store:
         with contextlib.suppress(sqlite3.OperationalError):
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if row is not None:
-            if int(row[0]) > SCHEMA_VERSION:
+            version = int(row[0])
+            if version > SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.path} was written by a newer cspr (schema {row[0]}); upgrade cspr"
+                    f"{self.path} was written by a newer cspr (schema {version}); upgrade cspr"
                 )
+            if version < SCHEMA_VERSION:
+                self._upgrade(version)
             return
         with self.transaction():
             for statement in _statements(_SCHEMA):
@@ -179,6 +200,13 @@ class Store:
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
             )
+
+    def _upgrade(self, version: int) -> None:
+        with self.transaction():
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _UPGRADES[target]:
+                    self.db.execute(statement)
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -248,7 +276,7 @@ class Store:
     def history(self, case_id: int) -> list[HistoryRow]:
         rows = self.db.execute(
             "SELECT revision, happened_on, recorded_at, recorded_by, action, event,"
-            " states_before, states_after, facts_changed, note, source"
+            " states_before, states_after, facts_changed, note, source, facts_given, as_of"
             " FROM history WHERE case_id = ? ORDER BY revision",
             (case_id,),
         )
@@ -265,6 +293,8 @@ class Store:
                 json.loads(r[8]),
                 r[9],
                 r[10],
+                None if r[11] is None else json.loads(r[11]),
+                r[12],
             )
             for r in rows
         ]
@@ -374,8 +404,8 @@ class Store:
                 )
         db.execute(
             "INSERT INTO history(case_id, revision, happened_on, recorded_at, recorded_by,"
-            " action, event, states_before, states_after, facts_changed, note, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " action, event, states_before, states_after, facts_changed, note, source,"
+            " facts_given, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 after.id,
                 history.revision,
@@ -389,6 +419,10 @@ class Store:
                 json.dumps(history.facts_changed, sort_keys=True),
                 history.note,
                 history.source,
+                None
+                if history.facts_given is None
+                else json.dumps(history.facts_given, sort_keys=True),
+                history.as_of,
             ),
         )
 

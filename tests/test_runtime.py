@@ -213,3 +213,33 @@ def test_cli_refusals_are_one_line_and_change_nothing(tmp_path, args):
     assert json.loads(before[1]) == json.loads(after[1])
     assert json.loads(before[0])["states"] == json.loads(after[0])["states"]
     assert json.loads(before[0])["revision"] == json.loads(after[0])["revision"]
+
+
+def test_history_keeps_what_the_operator_gave_apart_from_what_rules_recorded(runtime):
+    open_mini(runtime, abuse_or_neglect="known")
+    runtime.send("LA-1", "panel_notified", on=D("2019-12-31"))
+    runtime.tick(as_of=D("2020-02-03"))
+    opened, sent, ticked = runtime.history("LA-1")[1]
+    assert opened.facts_given == {
+        "abuse_or_neglect": "known",
+        "aware_on": "2019-12-20",
+        "child_died": True,
+    }
+    assert sent.facts_given == {} and sent.as_of is None
+    assert ticked.action == "tick" and ticked.as_of == "2020-02-03"
+
+
+def test_a_schema_1_store_is_upgraded_in_place_keeping_its_cases(tmp_path):
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        open_mini(Runtime(store), abuse_or_neglect="known")
+        # Make it look as a schema-1 store did: no columns for what the operator gave.
+        store.db.execute("ALTER TABLE history DROP COLUMN facts_given")
+        store.db.execute("ALTER TABLE history DROP COLUMN as_of")
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    with Store(path) as store:
+        assert store.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+        (row,) = store.history(store.find("LA-1").id)
+        assert row.action == "open" and row.facts_given is None
+        Runtime(store).send("LA-1", "panel_notified", on=D("2019-12-31"))
+        assert store.history(store.find("LA-1").id)[-1].facts_given == {}
