@@ -257,8 +257,8 @@ class Runtime:
                         "due": row.due,
                         "raised": event,
                     }
+                    day = dt.date.fromisoformat(happened)
                     if event:
-                        day = dt.date.fromisoformat(happened)
                         check = explain.check_event(
                             process,
                             after.states,
@@ -267,12 +267,14 @@ class Runtime:
                             day,
                         )
                         if check.allowed:
-                            after, taken = self._advance(process, after.hash, after, {}, event, day)
-                            after = replace(after, revision=before.revision)
-                            sources += taken
                             raised.append(event)
                         else:
-                            entry["raised"] = None
+                            entry["raised"] = event = None
+                    # With no event, the chart still looks again on the day after the
+                    # deadline: an automatic transition may wait for that date to come.
+                    after, taken = self._advance(process, after.hash, after, {}, event, day)
+                    after = replace(after, revision=before.revision)
+                    sources += taken
                     report.append(entry)
                 after = replace(after, last_on=happened, revision=before.revision + 1)
                 self._save(
