@@ -413,6 +413,56 @@ def case_history(ctx, case_key, as_json) -> None:
     )
 
 
+@case.command("verify")
+@click.argument("case_keys", nargs=-1, metavar="[CASE]...")
+@click.option("--all", "every", is_flag=True, help="Verify every case in the store.")
+@json_option
+@click.pass_context
+@refusals
+def case_verify(ctx, case_keys, every, as_json) -> None:
+    """Replay CASE's history (or every case's) against the process text it is pinned to
+    and report any case whose stored steps, facts or deadlines differ. Exits 1 if any does.
+
+    Run it after restoring a backup, or whenever a store's integrity is in doubt.
+
+    \b
+    Examples:
+      cspr case verify LA-2019-041
+      cspr case verify --all
+    """
+    from .verify import verify_all
+
+    if bool(case_keys) == every:
+        fail("cspr: give a CASE (id or reference) or --all" + (", not both" if every else ""))
+    store = runtime(ctx).store
+    verdicts = []
+    for verdict in verify_all(store, None if every else case_keys):
+        verdicts.append(verdict)
+        if not as_json and (not verdict.ok or not every):
+            mark = "matches its history" if verdict.ok else "DIFFERS from its history"
+            click.echo(f"{verdict.name}: {mark} ({verdict.events} events replayed)")
+            for line in [*verdict.differences, *verdict.notes]:
+                click.echo(f"  - {line}")
+    bad = [v for v in verdicts if not v.ok]
+    events = sum(v.events for v in verdicts)
+    if as_json:
+        emit_json(
+            {
+                "verified": len(verdicts),
+                "events": events,
+                "differ": len(bad),
+                "cases": [v.as_json() for v in verdicts],
+            }
+        )
+    elif every:
+        click.echo(
+            f"{len(verdicts)} case(s) verified, {events} events replayed: "
+            + (f"{len(bad)} differ" if bad else "all match")
+        )
+    if bad:
+        sys.exit(1)
+
+
 @case.command("list")
 @click.option("--process", metavar="P", help="Only cases of this process.")
 @click.option("--state", metavar="S", help="Only cases in this state.")

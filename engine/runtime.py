@@ -143,15 +143,19 @@ class Runtime:
 
     def open(
         self,
-        process_name: str,
+        process_name: str | Bundle,
         facts: Mapping[str, Any] | None = None,
         on: dt.date | None = None,
         by: str | None = None,
         ref: str | None = None,
         note: str | None = None,
     ) -> CaseRecord:
-        """Open a case on ``on`` (default today) with its first facts."""
-        bundle = self.find_bundle(process_name)
+        """Open a case of a process (its id, a file, or the exact :class:`Bundle` of texts,
+        as replay does) on ``on`` (default today) with its first facts."""
+        if isinstance(process_name, Bundle):
+            bundle, process_name = process_name, process_name.main
+        else:
+            bundle = self.find_bundle(process_name)
         try:
             process = build_cached(bundle)
         except LoadError as error:

@@ -1,0 +1,256 @@
+"""Replay check: rebuild a case from its history and compare it with what is stored.
+
+Each history row keeps what the operator gave (facts, event, the date it happened, and
+for a tick the date it was judged as of), so replaying the rows in order against the
+exact process text the case is pinned to, into an empty in-memory store, must give the
+stored case again: the same steps, facts, revision, last change and deadlines, and at
+every revision the same steps and facts changed. Any difference means the store was
+damaged, edited by hand, or restored inconsistently; :func:`verify_case` says which case,
+which revision and what differs.
+
+Rows written before the store kept what the operator gave (schema 1) are replayed from
+the facts they changed, and a tick's as-of date from the deadlines it marked; the
+verdict says so, since such a replay is only as good as that reconstruction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .loader import Bundle
+from .runtime import Refused, Runtime
+from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
+
+#: The stored fields of a deadline that replay must reproduce.
+DEADLINE_FIELDS = ("state", "name", "armed_on", "due", "status", "closed_on", "raised_on")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of replaying one case: ``ok`` when nothing differs."""
+
+    case_id: int
+    ref: str | None
+    #: History rows replayed (each one open, set, send or tick).
+    events: int
+    differences: list[str] = field(default_factory=list)
+    #: Remarks that are not differences (for example, rows replayed from schema 1).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    @property
+    def name(self) -> str:
+        return f"case {self.case_id}" + (f" ({self.ref})" if self.ref else "")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "case": self.case_id,
+            "ref": self.ref,
+            "ok": self.ok,
+            "events": self.events,
+            "differences": list(self.differences),
+            "notes": list(self.notes),
+        }
+
+
+def verify_case(store: Store, record: CaseRecord) -> Verdict:
+    """Replay ``record``'s history from ``store`` into a fresh in-memory store and compare."""
+    record, rows = _snapshot(store, record)
+    try:
+        bundle = Bundle.from_json(store.bundle_text(record.hash))
+    except StoreError as error:
+        return Verdict(record.id, record.ref, 0, [str(error)])
+    if bundle.hash != record.hash:
+        problem = f"the stored process text does not match its hash {record.hash[:12]}"
+        return Verdict(record.id, record.ref, 0, [problem])
+    notes: list[str] = []
+    with Store(":memory:") as scratch:
+        case_id, refusal = _replay(Runtime(scratch), bundle, record, rows, notes)
+        replayed = scratch.history(case_id) if case_id is not None else []
+        differences = _history_differences(rows, replayed)
+        if refusal:
+            differences.append(refusal)
+        elif len(replayed) != len(rows):
+            first = rows[len(replayed)] if len(replayed) < len(rows) else None
+            differences.append(
+                f"history has {len(rows)} rows, replay gives {len(replayed)}"
+                + (
+                    f" (revision {first.revision}, {first.action}, records nothing)"
+                    if first
+                    else ""
+                )
+            )
+        elif case_id is not None:
+            differences += _record_differences(record, scratch.find(str(case_id)))
+        if not rows:
+            differences.append("it has no history to replay")
+    return Verdict(record.id, record.ref, len(rows), differences, notes)
+
+
+def verify_all(store: Store, keys: Iterable[str] | None = None) -> Iterator[Verdict]:
+    """Verdicts for the cases named by ``keys`` (ids or references), or for every case."""
+    records = store.cases() if keys is None else [store.find(key) for key in keys]
+    for record in records:
+        yield verify_case(store, record)
+
+
+def _snapshot(store: Store, record: CaseRecord) -> tuple[CaseRecord, list[HistoryRow]]:
+    """The case and its history as of one revision, re-read while writers move it on."""
+    rows = store.history(record.id)
+    for _ in range(10):
+        if not rows or rows[-1].revision == record.revision:
+            break
+        record = store.find(str(record.id))
+        rows = store.history(record.id)
+    return record, rows
+
+
+# -- replaying ------------------------------------------------------------------------------------
+
+
+def _replay(
+    runtime: Runtime,
+    bundle: Bundle,
+    record: CaseRecord,
+    rows: list[HistoryRow],
+    notes: list[str],
+) -> tuple[int | None, str | None]:
+    """Run every row against ``runtime``; the replayed case's id and any refusal."""
+    case_id: int | None = None
+    for row in rows:
+        given = row.facts_given
+        if given is None:
+            given = row.facts_changed
+            notes.append(
+                f"revision {row.revision} was recorded before cspr kept what the operator "
+                "gave; replayed from the facts it changed"
+            )
+        on = dt.date.fromisoformat(row.happened_on)
+        try:
+            if row.action == "open":
+                opened = runtime.open(
+                    bundle, given, on=on, by=row.recorded_by, ref=record.ref, note=row.note
+                )
+                case_id = opened.id
+            elif case_id is None:
+                return None, f"revision {row.revision}: the history does not start with 'open'"
+            elif row.action == "set":
+                runtime.set(str(case_id), given, on=on, by=row.recorded_by, note=row.note)
+            elif row.action == "send":
+                event = row.event or ""
+                runtime.send(str(case_id), event, on, given, by=row.recorded_by, note=row.note)
+            elif row.action == "tick":
+                runtime.tick(_tick_as_of(row, record), by=row.recorded_by)
+            else:
+                return case_id, f"revision {row.revision}: unknown action '{row.action}'"
+        except (Refused, StoreError) as error:
+            return (
+                case_id,
+                f"revision {row.revision}: replaying '{row.action}' was refused: {error}",
+            )
+    return case_id, None
+
+
+_MARKED = re.compile(r"(\w+) (?:overdue|reached) \(due (\d{4}-\d{2}-\d{2})\)")
+
+
+def _tick_as_of(row: HistoryRow, record: CaseRecord) -> dt.date:
+    """The date a tick was judged as of: kept since schema 2; before, the date it marked
+    on the deadlines named in its note, else the day it happened."""
+    if row.as_of:
+        return dt.date.fromisoformat(row.as_of)
+    marked = {(m[0], m[1]) for m in _MARKED.findall(row.note or "")}
+    dates = [
+        d.raised_on
+        for d in record.deadlines
+        if d.raised_on and (d.name, d.due) in marked and d.raised_on >= row.happened_on
+    ]
+    return dt.date.fromisoformat(min(dates) if dates else row.happened_on)
+
+
+# -- comparing ------------------------------------------------------------------------------------
+
+
+def _history_differences(rows: list[HistoryRow], replayed: list[HistoryRow]) -> list[str]:
+    """Differences, revision by revision, in the steps reached and the facts changed."""
+    differences = []
+    for stored, again in zip(rows, replayed, strict=False):
+        where = (
+            f"revision {stored.revision} ({' '.join(filter(None, [stored.action, stored.event]))})"
+        )
+        if again.revision != stored.revision:
+            differences.append(f"{where}: replay gives revision {again.revision}")
+            break
+        if sorted(again.states_after) != sorted(stored.states_after):
+            differences.append(
+                f"{where}: steps after are {_listed(stored.states_after)}, "
+                f"replay gives {_listed(again.states_after)}"
+            )
+        if again.facts_changed != stored.facts_changed:
+            differences.append(
+                f"{where}: facts changed {_facts_diff(stored.facts_changed, again.facts_changed)}"
+            )
+    return differences
+
+
+def _record_differences(stored: CaseRecord, again: CaseRecord) -> list[str]:
+    where = f"at revision {stored.revision}"
+    differences = []
+    if again.revision != stored.revision:
+        differences.append(f"revision is {stored.revision}, replay gives {again.revision}")
+    if sorted(again.states) != sorted(stored.states):
+        differences.append(
+            f"{where}: steps are {_listed(stored.states)}, replay gives {_listed(again.states)}"
+        )
+    if again.facts != stored.facts:
+        differences.append(f"{where}: facts differ: {_facts_diff(stored.facts, again.facts)}")
+    if again.last_on != stored.last_on:
+        differences.append(
+            f"{where}: last change is {stored.last_on}, replay gives {again.last_on}"
+        )
+    if again.opened_on != stored.opened_on:
+        differences.append(f"opened on {stored.opened_on}, replay gives {again.opened_on}")
+    mine, theirs = _deadlines(stored.deadlines), _deadlines(again.deadlines)
+    for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+        changed = [
+            f"{name} {a[name]} (replay {b[name]})" for name in DEADLINE_FIELDS if a[name] != b[name]
+        ]
+        if changed:
+            differences.append(
+                f"{where}: deadline {a['name']} in {a['state']} (#{index + 1}): "
+                + ", ".join(changed)
+            )
+    if len(mine) != len(theirs):
+        differences.append(
+            f"{where}: {len(mine)} deadlines stored ({_listed(d['name'] for d in mine)}), "
+            f"replay gives {len(theirs)} ({_listed(d['name'] for d in theirs)})"
+        )
+    return differences
+
+
+def _deadlines(rows: Iterable[DeadlineRow]) -> list[dict[str, Any]]:
+    return [{name: getattr(row, name) for name in DEADLINE_FIELDS} for row in rows]
+
+
+def _listed(items: Iterable[str]) -> str:
+    return ", ".join(sorted(items)) or "(none)"
+
+
+def _facts_diff(stored: dict[str, Any], again: dict[str, Any]) -> str:
+    parts = []
+    for name in sorted(set(stored) | set(again)):
+        if stored.get(name, _ABSENT) != again.get(name, _ABSENT):
+            mine = repr(stored[name]) if name in stored else "absent"
+            theirs = repr(again[name]) if name in again else "absent"
+            parts.append(f"{name} is {mine}, replay gives {theirs}")
+    return "; ".join(parts)
+
+
+_ABSENT = object()
