@@ -78,15 +78,27 @@ on_option = date_option("--on", "The date it happened (default: today).")
 as_of_option = date_option("--as-of", "Judge deadlines as of this date (default: today).")
 
 
+def store_location(ctx: click.Context) -> str:
+    """The case store named by --db, else $CSPR_DB, else ./cases.db."""
+    return ctx.find_root().params.get("db") or os.environ.get("CSPR_DB") or DEFAULT_DB
+
+
+def open_store(ctx: click.Context, location: str | None = None, **options: Any):
+    """Open a case store (closed with the command), or fail with one line saying why."""
+    from .store import Store, StoreError
+
+    try:
+        store = Store(location or store_location(ctx), **options)
+    except StoreError as error:
+        fail(f"cspr: {error}")
+    ctx.call_on_close(store.close)
+    return store
+
+
 def runtime(ctx: click.Context):
     from .runtime import Runtime
-    from .store import Store
 
-    root = ctx.find_root()
-    db = root.params.get("db") or os.environ.get("CSPR_DB") or DEFAULT_DB
-    store = Store(db)
-    ctx.call_on_close(store.close)
-    return Runtime(store, root.params.get("processes"))
+    return Runtime(open_store(ctx), ctx.find_root().params.get("processes"))
 
 
 def emit_json(data: Any) -> None:
@@ -155,8 +167,9 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
-    metavar="PATH",
-    help="Case store (default: $CSPR_DB, else ./cases.db).",
+    metavar="PATH|URL",
+    help="Case store: a SQLite file, or postgresql://user@host/db for a shared one "
+    "(default: $CSPR_DB, else ./cases.db).",
 )
 @click.option(
     "--processes",
@@ -576,6 +589,65 @@ def due(ctx, within, as_of, as_json) -> None:
             for r, d in items
         ],
         ["CASE", "REF", "DEADLINE", "DUE", "STATUS", ""],
+    )
+
+
+# -- the store itself --------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create, upgrade and copy case stores (SQLite files and PostgreSQL databases)."""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+@refusals
+def db_upgrade(ctx) -> None:
+    """Create the case store's tables, or bring a store written by an older cspr up to date.
+
+    Run `cspr backup` first. The store is --db (or $CSPR_DB); an up-to-date store is left
+    as it is, one written by a newer cspr is refused.
+
+    \b
+    Example:
+      cspr backup cases-before-upgrade.db && cspr db upgrade
+      cspr --db postgresql://cspr@db.example.org/cases db upgrade
+    """
+    store = open_store(ctx, upgrade=True)
+    was, now = store.found_schema, store.schema_version()
+    if was is None:
+        click.echo(f"{store.path}: created (schema {now})")
+    elif was == now:
+        click.echo(f"{store.path}: already up to date (schema {now})")
+    else:
+        click.echo(f"{store.path}: upgraded from schema {was} to {now}")
+
+
+@db_group.command("copy")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.pass_context
+@refusals
+def db_copy(ctx, source, target) -> None:
+    """Copy every case, deadline, history row and process text from FROM to TO.
+
+    FROM and TO are SQLite files or postgresql:// URLs; TO must be empty (it is created if
+    need be). Ids and revisions are kept. The copy is checked (row counts, and every row
+    equal to the original's) before it is committed; if anything differs, nothing is kept.
+
+    \b
+    Example:
+      cspr db copy cases.db postgresql://cspr@db.example.org/cases
+      cspr db copy postgresql://cspr@db.example.org/cases snapshot.db
+    """
+    from .dbcopy import copy_store
+
+    counts = copy_store(open_store(ctx, source, create=False), open_store(ctx, target))
+    click.echo(
+        f"copied {counts['cases']} case(s), {counts['deadlines']} deadline(s), "
+        f"{counts['history']} history row(s) and {counts['process_texts']} process text(s); "
+        "the copy matches row for row"
     )
 
 

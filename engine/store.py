@@ -1,7 +1,9 @@
-"""The case store: SQLite, one file in WAL mode.
+"""The case store: one interface, on SQLite (one file in WAL mode, the default) or on
+PostgreSQL (a database that several machines share).
 
 Tables:
 
+- ``meta``: the schema version;
 - ``process_texts``: the exact bundle of process files a case was opened under, by hash;
 - ``cases``: reference, process, version, hash, active states, facts and a revision;
 - ``deadlines``: one row each time a deadline is armed (indexed by status and due date);
@@ -9,82 +11,101 @@ Tables:
   operator gave (facts, event, date, and for a tick the date it was judged as of), so that
   replaying the rows in order rebuilds the case.
 
-Every change goes through :meth:`Store.write`, one ``BEGIN IMMEDIATE`` transaction that
-re-reads the case and checks its revision, so state, facts, deadlines and history commit
-together or not at all, and two writers never overwrite each other.
+Every query is written once, below; :mod:`engine.dialects` supplies only what differs
+between the two databases. Every change goes through :meth:`Store.transaction`: one write
+transaction that re-reads the case (on PostgreSQL locking its row) and checks its
+revision, so state, facts, deadlines and history commit together or not at all, and two
+writers never overwrite each other.
+
+A store is created when first opened empty. One written by an older cspr is refused until
+``cspr db upgrade`` brings it up to date (after ``cspr backup``): a statutory record is not
+changed in shape behind an operator's back, and on a shared database one operator's new
+cspr must not change the store under colleagues still running the old one. A store written
+by a newer cspr is always refused.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .dialects import ConnectError, Dialect, dialect_for
+
 SCHEMA_VERSION = 2
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS process_texts (
-    hash TEXT PRIMARY KEY,
-    process TEXT NOT NULL,
-    version TEXT NOT NULL,
-    bundle TEXT NOT NULL,
-    stored_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cases (
-    id INTEGER PRIMARY KEY,
-    ref TEXT UNIQUE,
-    process TEXT NOT NULL,
-    version TEXT NOT NULL,
-    hash TEXT NOT NULL REFERENCES process_texts(hash),
-    states TEXT NOT NULL,
-    facts TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    opened_on TEXT NOT NULL,
-    last_on TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cases_process ON cases(process);
-CREATE TABLE IF NOT EXISTS deadlines (
-    id INTEGER PRIMARY KEY,
-    case_id INTEGER NOT NULL REFERENCES cases(id),
-    state TEXT NOT NULL,
-    name TEXT NOT NULL,
-    armed_on TEXT NOT NULL,
-    due TEXT,
-    explanation TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('open', 'met', 'missed')),
-    closed_on TEXT,
-    raised_on TEXT
-);
-CREATE INDEX IF NOT EXISTS deadlines_open_due ON deadlines(status, due);
-CREATE INDEX IF NOT EXISTS deadlines_case ON deadlines(case_id);
-CREATE TABLE IF NOT EXISTS history (
-    case_id INTEGER NOT NULL REFERENCES cases(id),
-    revision INTEGER NOT NULL,
-    happened_on TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    recorded_by TEXT NOT NULL,
-    action TEXT NOT NULL,
-    event TEXT,
-    states_before TEXT NOT NULL,
-    states_after TEXT NOT NULL,
-    facts_changed TEXT NOT NULL,
-    note TEXT,
-    source TEXT,
-    facts_given TEXT,
-    as_of TEXT,
-    PRIMARY KEY (case_id, revision)
-);
-CREATE TRIGGER IF NOT EXISTS history_append_only_update BEFORE UPDATE ON history
-BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS history_append_only_delete BEFORE DELETE ON history
-BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
-"""
+#: The tables, in the order their rows can be inserted, each with the columns that order
+#: its rows (a primary key).
+TABLES: dict[str, str] = {
+    "process_texts": "hash",
+    "cases": "id",
+    "deadlines": "id",
+    "history": "case_id, revision",
+}
+
+
+def _schema(identity: str) -> list[str]:
+    """The tables and indexes, in SQL both databases read; ``identity`` is the dialect's
+    self-numbering id column."""
+    return [
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE IF NOT EXISTS process_texts (
+            hash TEXT PRIMARY KEY,
+            process TEXT NOT NULL,
+            version TEXT NOT NULL,
+            bundle TEXT NOT NULL,
+            stored_at TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS cases (
+            id {identity},
+            ref TEXT UNIQUE,
+            process TEXT NOT NULL,
+            version TEXT NOT NULL,
+            hash TEXT NOT NULL REFERENCES process_texts(hash),
+            states TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            opened_on TEXT NOT NULL,
+            last_on TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS cases_process ON cases(process)",
+        f"""CREATE TABLE IF NOT EXISTS deadlines (
+            id {identity},
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            state TEXT NOT NULL,
+            name TEXT NOT NULL,
+            armed_on TEXT NOT NULL,
+            due TEXT,
+            explanation TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'met', 'missed')),
+            closed_on TEXT,
+            raised_on TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS deadlines_open_due ON deadlines(status, due)",
+        "CREATE INDEX IF NOT EXISTS deadlines_case ON deadlines(case_id)",
+        """CREATE TABLE IF NOT EXISTS history (
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            revision INTEGER NOT NULL,
+            happened_on TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            action TEXT NOT NULL,
+            event TEXT,
+            states_before TEXT NOT NULL,
+            states_after TEXT NOT NULL,
+            facts_changed TEXT NOT NULL,
+            note TEXT,
+            source TEXT,
+            facts_given TEXT,
+            as_of TEXT,
+            PRIMARY KEY (case_id, revision)
+        )""",
+    ]
+
 
 #: Statements that bring a store written at version N-1 up to version N.
 _UPGRADES: dict[int, list[str]] = {
@@ -107,6 +128,10 @@ class CaseChanged(StoreError):
 
 class UnknownCase(StoreError):
     pass
+
+
+class SchemaOutdated(StoreError):
+    """The store was written by an older cspr and needs ``cspr db upgrade``."""
 
 
 @dataclass(frozen=True)
@@ -159,18 +184,28 @@ class CaseRecord:
 
 
 class Store:
-    """Cases in one SQLite file. Use as a context manager or call :meth:`close`."""
+    """Cases in a SQLite file (a path, or ``:memory:``) or a PostgreSQL database (a
+    ``postgresql://`` URL). Use as a context manager or call :meth:`close`.
 
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA busy_timeout = 60000")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            with contextlib.suppress(sqlite3.OperationalError):
-                self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self._ensure_schema()
+    ``create=False`` refuses a store that does not exist yet instead of creating it;
+    ``upgrade=True`` brings a store written by an older cspr up to date (``cspr db
+    upgrade``) instead of refusing it.
+    """
+
+    def __init__(self, location: str | Path, *, create: bool = True, upgrade: bool = False):
+        self.dialect: Dialect = dialect_for(location)
+        #: The location as shown in messages (a URL's password is hidden).
+        self.path = self.dialect.display()
+        try:
+            self.db = self.dialect.connect(create)
+        except ConnectError as error:
+            raise StoreError(str(error)) from None
+        self._writing = False
+        try:
+            self._check_schema(create, upgrade)
+        except BaseException:
+            self.db.close()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -181,58 +216,134 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def _ensure_schema(self) -> None:
-        row = None
-        with contextlib.suppress(sqlite3.OperationalError):
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is not None:
-            version = int(row[0])
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by a newer cspr (schema {version}); upgrade cspr"
-                )
-            if version < SCHEMA_VERSION:
-                self._upgrade(version)
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        """Run one statement written with ``?`` placeholders; returns the cursor."""
+        return self._run(self.db, sql, args)
+
+    def _run(self, db: Any, sql: str, args: Sequence[Any]) -> Any:
+        return db.execute(self.dialect.sql(sql), tuple(args))
+
+    # -- schema -----------------------------------------------------------------------
+
+    def schema_version(self) -> int | None:
+        """The schema the store was written at, or None if it holds no store yet."""
+        if not self.dialect.table_exists(self.db, "meta"):
+            return None
+        row = self.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        return None if row is None else int(row[0])
+
+    def _check_schema(self, create: bool, upgrade: bool) -> None:
+        version = self.schema_version()
+        #: The schema the store had when opened: None if it was empty (and was created).
+        self.found_schema = version
+        if version == SCHEMA_VERSION:
             return
-        with self.transaction():
-            for statement in _statements(_SCHEMA):
-                self.db.execute(statement)
-            self.db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+        if version is None and not create:
+            raise StoreError(f"no case store at {self.path}")
+        self._refuse_newer(version)
+        if version is not None and not upgrade:
+            raise SchemaOutdated(
+                f"{self.path} was written by an older cspr (schema {version}; this cspr uses "
+                f"{SCHEMA_VERSION}): run `cspr backup` and then `cspr db upgrade`"
+            )
+        self.upgrade()
+
+    def _refuse_newer(self, version: int | None) -> None:
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer cspr (schema {version}; this cspr uses "
+                f"{SCHEMA_VERSION}): upgrade cspr"
             )
 
-    def _upgrade(self, version: int) -> None:
+    def upgrade(self) -> tuple[int | None, int]:
+        """Create the schema, or bring an older one up to date, in one transaction.
+        Returns the version found (None: the store was empty) and the version now."""
         with self.transaction():
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _UPGRADES[target]:
-                    self.db.execute(statement)
-            self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+            for statement in self.dialect.schema_lock:
+                self.execute(statement)
+            version = self.schema_version()  # again, now that no one else can change it
+            self._refuse_newer(version)
+            if version is None:
+                for statement in [*_schema(self.dialect.identity), *self.dialect.append_only]:
+                    self.execute(statement)
+                self.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif version < SCHEMA_VERSION:
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _UPGRADES[target]:
+                        self.execute(statement)
+                self.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
+                )
+        return version, SCHEMA_VERSION
+
+    # -- transactions -----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken before reading so that writers queue, not collide."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+    def transaction(self) -> Iterator[Any]:
+        """One write transaction, begun before reading so that writers of one case queue,
+        not collide. Yields the connection that :meth:`insert_case` and :meth:`save` take."""
+        with self._begun(self.dialect.begin_write):
+            self._writing = True
+            try:
+                yield self.db
+            finally:
+                self._writing = False
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A read-only transaction: every read inside it sees the store at one moment."""
+        with self._begun(self.dialect.begin_snapshot):
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _begun(self, begin: str) -> Iterator[None]:
+        try:
+            self.db.execute(begin)
+        except Exception as error:
+            self._busy(error)
             raise
-        else:
+        try:
+            yield
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                self.db.execute("ROLLBACK")
+            self._busy(error)
+            raise
+        try:
             self.db.execute("COMMIT")
+        except Exception as error:
+            with contextlib.suppress(Exception):
+                self.db.execute("ROLLBACK")
+            self._busy(error)
+            raise
+
+    def _busy(self, error: BaseException) -> None:
+        if self.dialect.is_busy(error):
+            raise StoreError(
+                f"{self.path} is busy: another writer held it for too long; nothing was "
+                "changed, try again"
+            ) from None
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no case and no process text."""
+        return all(
+            self.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None
+            for table in ("process_texts", "cases")
+        )
 
     # -- process texts ----------------------------------------------------------------
 
     def pin_bundle(self, hash_: str, process: str, version: str, bundle: str, now: str) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO process_texts(hash, process, version, bundle, stored_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+        self.execute(
+            "INSERT INTO process_texts(hash, process, version, bundle, stored_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (hash_, process, version, bundle, now),
         )
 
     def bundle_text(self, hash_: str) -> str:
-        row = self.db.execute(
-            "SELECT bundle FROM process_texts WHERE hash = ?", (hash_,)
-        ).fetchone()
+        row = self.execute("SELECT bundle FROM process_texts WHERE hash = ?", (hash_,)).fetchone()
         if row is None:
             raise StoreError(f"the process text {hash_[:12]} is missing from {self.path}")
         return row[0]
@@ -241,11 +352,13 @@ class Store:
 
     def find(self, key: str) -> CaseRecord:
         """A case by id (digits) or by reference."""
+        # Inside a write transaction, the case's row is locked where the dialect can.
+        lock = self.dialect.lock_case if self._writing else ""
         row = None
-        if key.isdigit():
-            row = self.db.execute(_CASE_SELECT + " WHERE id = ?", (int(key),)).fetchone()
+        if key.isdigit() and len(key) < 10:  # a longer number is no id (ids are INTEGER)
+            row = self.execute(_CASE_SELECT + " WHERE id = ?" + lock, (int(key),)).fetchone()
         if row is None:
-            row = self.db.execute(_CASE_SELECT + " WHERE ref = ?", (key,)).fetchone()
+            row = self.execute(_CASE_SELECT + " WHERE ref = ?" + lock, (key,)).fetchone()
         if row is None:
             raise UnknownCase(f"no case '{key}' in {self.path}")
         return self._record(row)
@@ -266,7 +379,7 @@ class Store:
         return replace(record, deadlines=tuple(self.deadlines(record.id)))
 
     def deadlines(self, case_id: int) -> list[DeadlineRow]:
-        rows = self.db.execute(
+        rows = self.execute(
             "SELECT state, name, armed_on, due, explanation, status, closed_on, raised_on, id"
             " FROM deadlines WHERE case_id = ? ORDER BY id",
             (case_id,),
@@ -274,7 +387,7 @@ class Store:
         return [DeadlineRow(*row) for row in rows]
 
     def history(self, case_id: int) -> list[HistoryRow]:
-        rows = self.db.execute(
+        rows = self.execute(
             "SELECT revision, happened_on, recorded_at, recorded_by, action, event,"
             " states_before, states_after, facts_changed, note, source, facts_given, as_of"
             " FROM history WHERE case_id = ? ORDER BY revision",
@@ -303,11 +416,11 @@ class Store:
         query, args = _CASE_SELECT, ()
         if process:
             query, args = query + " WHERE process = ?", (process,)
-        return [self._record(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [self._record(row) for row in self.execute(query + " ORDER BY id", args)]
 
     def due_case_ids(self, before: str) -> list[int]:
         """Cases with an open deadline due before ``before`` (uses the status/due index)."""
-        rows = self.db.execute(
+        rows = self.execute(
             "SELECT DISTINCT case_id FROM deadlines"
             " WHERE status = 'open' AND due IS NOT NULL AND due < ? AND raised_on IS NULL",
             (before,),
@@ -315,7 +428,7 @@ class Store:
         return [row[0] for row in rows]
 
     def open_deadlines_due_by(self, until: str) -> list[tuple[int, DeadlineRow]]:
-        rows = self.db.execute(
+        rows = self.execute(
             "SELECT case_id, state, name, armed_on, due, explanation, status, closed_on,"
             " raised_on, id FROM deadlines"
             " WHERE status = 'open' AND due IS NOT NULL AND due <= ? ORDER BY due, case_id",
@@ -327,7 +440,7 @@ class Store:
 
     def insert_case(
         self,
-        db: sqlite3.Connection,
+        db: Any,
         ref: str | None,
         process: str,
         version: str,
@@ -336,25 +449,28 @@ class Store:
         now: str,
     ) -> int:
         try:
-            cursor = db.execute(
+            rows = self._run(
+                db,
                 "INSERT INTO cases(ref, process, version, hash, states, facts, revision,"
-                " opened_on, last_on, updated_at) VALUES (?, ?, ?, ?, '[]', '{}', 0, ?, ?, ?)",
+                " opened_on, last_on, updated_at)"
+                " VALUES (?, ?, ?, ?, '[]', '{}', 0, ?, ?, ?) RETURNING id",
                 (ref, process, version, hash_, opened_on, opened_on, now),
-            )
-        except sqlite3.IntegrityError:
+            ).fetchall()
+        except self.dialect.integrity_errors:
             raise StoreError(f"a case with reference '{ref}' already exists") from None
-        return int(cursor.lastrowid or 0)
+        return int(rows[0][0])
 
     def save(
         self,
-        db: sqlite3.Connection,
+        db: Any,
         before: CaseRecord,
         after: CaseRecord,
         history: HistoryRow,
         now: str,
     ) -> None:
         """Write a case's new state, deadlines and history row; refuse if it changed."""
-        cursor = db.execute(
+        cursor = self._run(
+            db,
             "UPDATE cases SET states = ?, facts = ?, revision = ?, last_on = ?, updated_at = ?"
             " WHERE id = ? AND revision = ?",
             (
@@ -373,7 +489,8 @@ class Store:
             )
         for row in after.deadlines:
             if row.id is None:
-                db.execute(
+                self._run(
+                    db,
                     "INSERT INTO deadlines(case_id, state, name, armed_on, due, explanation,"
                     " status, closed_on, raised_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
@@ -389,7 +506,8 @@ class Store:
                     ),
                 )
             elif row not in before.deadlines:
-                db.execute(
+                self._run(
+                    db,
                     "UPDATE deadlines SET due = ?, explanation = ?, status = ?, closed_on = ?,"
                     " raised_on = ? WHERE id = ? AND case_id = ?",
                     (
@@ -402,7 +520,8 @@ class Store:
                         after.id,
                     ),
                 )
-        db.execute(
+        self._run(
+            db,
             "INSERT INTO history(case_id, revision, happened_on, recorded_at, recorded_by,"
             " action, event, states_before, states_after, facts_changed, note, source,"
             " facts_given, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -430,15 +549,3 @@ class Store:
 _CASE_SELECT = (
     "SELECT id, ref, process, version, hash, states, facts, revision, opened_on, last_on FROM cases"
 )
-
-
-def _statements(script: str) -> list[str]:
-    """Split the schema into statements, keeping trigger bodies whole."""
-    statements, current = [], []
-    for line in script.strip().splitlines():
-        current.append(line)
-        text = "\n".join(current).strip()
-        if text.endswith(";") and (not text.startswith("CREATE TRIGGER") or text.endswith("END;")):
-            statements.append(text)
-            current = []
-    return statements

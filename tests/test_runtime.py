@@ -13,15 +13,16 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.runtime import Refused, Runtime
-from engine.store import CaseChanged, Store
+from engine.store import CaseChanged, SchemaOutdated, Store
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat
 
 
 @pytest.fixture
-def runtime(tmp_path):
-    with Store(tmp_path / "cases.db") as store:
+def runtime(store_location):
+    """A runtime on a new store, once on SQLite and once on PostgreSQL."""
+    with Store(store_location) as store:
         yield Runtime(store)
 
 
@@ -147,8 +148,8 @@ def _writer(db: str, event_count: int, name: str) -> None:
             rt.set("LA-1", {"abuse_or_neglect": ["known", "suspected"][i % 2]}, by=name)
 
 
-def test_concurrent_writers_lose_nothing(tmp_path):
-    db = str(tmp_path / "c.db")
+def test_concurrent_writers_lose_nothing(store_location):
+    db = store_location
     with Store(db) as store:
         open_mini(Runtime(store))
     root = str(Path(__file__).parent.parent)
@@ -229,16 +230,25 @@ def test_history_keeps_what_the_operator_gave_apart_from_what_rules_recorded(run
     assert ticked.action == "tick" and ticked.as_of == "2020-02-03"
 
 
-def test_a_schema_1_store_is_upgraded_in_place_keeping_its_cases(tmp_path):
-    path = tmp_path / "old.db"
+def test_a_schema_1_store_is_upgraded_in_place_keeping_its_cases(store_location):
+    path = store_location
     with Store(path) as store:
         open_mini(Runtime(store), abuse_or_neglect="known")
         # Make it look as a schema-1 store did: no columns for what the operator gave.
-        store.db.execute("ALTER TABLE history DROP COLUMN facts_given")
-        store.db.execute("ALTER TABLE history DROP COLUMN as_of")
-        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        store.execute("ALTER TABLE history DROP COLUMN facts_given")
+        store.execute("ALTER TABLE history DROP COLUMN as_of")
+        store.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    # Normal commands refuse it, and say what to do; nothing is changed.
+    refused = CliRunner().invoke(main, ["--db", path, "case", "show", "LA-1"])
+    assert refused.exit_code == 1
+    assert "schema 1" in refused.output and "cspr db upgrade" in refused.output
+    with pytest.raises(SchemaOutdated):
+        Store(path)
+    upgraded = CliRunner().invoke(main, ["--db", path, "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "upgraded from schema 1 to 2" in upgraded.output
     with Store(path) as store:
-        assert store.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+        assert store.schema_version() == 2
         (row,) = store.history(store.find("LA-1").id)
         assert row.action == "open" and row.facts_given is None
         Runtime(store).send("LA-1", "panel_notified", on=D("2019-12-31"))

@@ -1,0 +1,197 @@
+"""Where SQLite and PostgreSQL differ, and nothing else.
+
+:mod:`engine.store` writes every query once, with ``?`` placeholders and SQL both databases
+understand (``ON CONFLICT DO NOTHING``, ``RETURNING id``). A dialect supplies the rest:
+how to connect, how a write transaction begins and waits for other writers, the identity
+column, the triggers that keep history append-only, and how a location is shown in
+messages (never with a password).
+
+psycopg is imported only when a ``postgresql://`` location is opened, so the SQLite store
+(and ``cspr`` start-up) never pays for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+#: How long a writer waits for another writer before giving up, in seconds.
+WAIT_SECONDS = 60
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class ConnectError(Exception):
+    """The store cannot be opened; the message says why, for an operator."""
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def dialect_for(location: str | Path) -> Dialect:
+    """The dialect for a SQLite path (or ``:memory:``) or a ``postgresql://`` URL."""
+    return PostgreSQL(str(location)) if is_postgres(location) else SQLite(str(location))
+
+
+class Dialect:
+    """The pieces of SQL and driver behaviour that differ between databases."""
+
+    name = ""
+    #: Starts a write transaction.
+    begin_write = "BEGIN"
+    #: Starts a read-only transaction that sees one consistent snapshot.
+    begin_snapshot = "BEGIN"
+    #: Appended to the query that reads the case being changed inside a write transaction.
+    lock_case = ""
+    #: The type of an ``id`` column that numbers rows itself but also takes given ids.
+    identity = "INTEGER PRIMARY KEY"
+    #: Statements that make ``history`` append-only.
+    append_only: tuple[str, ...] = ()
+    #: Run first inside the transaction that creates or upgrades the schema.
+    schema_lock: tuple[str, ...] = ()
+    #: Errors the driver raises for a broken constraint (a duplicate reference).
+    integrity_errors: tuple[type[BaseException], ...] = ()
+
+    def __init__(self, location: str):
+        self.location = location
+
+    def display(self) -> str:
+        """The location as shown in messages."""
+        return self.location
+
+    def connect(self, create: bool) -> Any:
+        raise NotImplementedError
+
+    def sql(self, text: str) -> str:
+        """``text`` with its ``?`` placeholders in the driver's style."""
+        return text
+
+    def table_exists(self, db: Any, table: str) -> bool:
+        raise NotImplementedError
+
+    def after_copy(self) -> tuple[str, ...]:
+        """Statements run after rows were copied in with their ids."""
+        return ()
+
+    def is_busy(self, error: BaseException) -> bool:
+        """Whether ``error`` means another writer held the store for too long."""
+        return False
+
+
+class SQLite(Dialect):
+    """One file in WAL mode; a write transaction takes the file's write lock at once
+    (``BEGIN IMMEDIATE``), so writers queue rather than collide."""
+
+    name = "sqlite"
+    begin_write = "BEGIN IMMEDIATE"
+    begin_snapshot = "BEGIN"  # WAL: the first read fixes the snapshot
+    identity = "INTEGER PRIMARY KEY"
+    append_only = (
+        "CREATE TRIGGER IF NOT EXISTS history_append_only_update BEFORE UPDATE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS history_append_only_delete BEFORE DELETE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
+    )
+    integrity_errors = (sqlite3.IntegrityError,)
+
+    def connect(self, create: bool) -> sqlite3.Connection:
+        path = self.location
+        if not create and path != ":memory:" and not Path(path).is_file():
+            raise ConnectError(f"no case store at {path}")
+        try:
+            db = sqlite3.connect(path, timeout=WAIT_SECONDS, isolation_level=None)
+            db.execute(f"PRAGMA busy_timeout = {WAIT_SECONDS * 1000}")
+            db.execute("PRAGMA foreign_keys = ON")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                with contextlib.suppress(sqlite3.OperationalError):
+                    db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as error:
+            raise ConnectError(f"cannot open the case store {path}: {error}") from None
+        return db
+
+    def table_exists(self, db: sqlite3.Connection, table: str) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        return row is not None
+
+    def is_busy(self, error: BaseException) -> bool:
+        return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+class PostgreSQL(Dialect):
+    """A shared database. Writers lock only the case they change (``SELECT ... FOR
+    UPDATE``) at READ COMMITTED, so operators on different cases never wait for each
+    other, and two on one case queue; the revision check in :meth:`Store.save` stays as
+    the second line of defence."""
+
+    name = "postgresql"
+    begin_write = "BEGIN"
+    begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    lock_case = " FOR UPDATE"
+    identity = "INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    append_only = (
+        "CREATE OR REPLACE FUNCTION history_append_only() RETURNS trigger"
+        " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'history is append-only'; END $$",
+        "CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE ON history"
+        " FOR EACH ROW EXECUTE FUNCTION history_append_only()",
+        "CREATE TRIGGER history_append_only_truncate BEFORE TRUNCATE ON history"
+        " FOR EACH STATEMENT EXECUTE FUNCTION history_append_only()",
+    )
+    #: One cspr schema change at a time, across every machine sharing the database.
+    schema_lock = ("SELECT pg_advisory_xact_lock(7243001)",)
+
+    def display(self) -> str:
+        parts = urlsplit(self.location)
+        if parts.password is None:
+            return self.location
+        user = quote(parts.username or "", safe="")
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+        netloc = f"{user}:***@{host}{port}" if user else f":***@{host}{port}"
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def connect(self, create: bool) -> Any:
+        try:
+            import psycopg
+        except ImportError:
+            raise ConnectError(
+                "a PostgreSQL store needs psycopg: pip install 'cspr-engine[postgres]'"
+            ) from None
+        self.integrity_errors = (psycopg.errors.IntegrityError,)
+        try:
+            db = psycopg.connect(self.location, autocommit=True, connect_timeout=10)
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise ConnectError(f"cannot connect to {self.display()}: {reason}") from None
+        db.execute(f"SET lock_timeout = '{WAIT_SECONDS}s'")
+        return db
+
+    def sql(self, text: str) -> str:
+        return _placeholders(text)
+
+    def table_exists(self, db: Any, table: str) -> bool:
+        return db.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is not None
+
+    def after_copy(self) -> tuple[str, ...]:
+        return tuple(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+            f" (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            for table in ("cases", "deadlines")
+        )
+
+    def is_busy(self, error: BaseException) -> bool:
+        return type(error).__name__ in ("LockNotAvailable", "QueryCanceled")
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(text: str) -> str:
+    return text.replace("%", "%%").replace("?", "%s")
