@@ -129,7 +129,7 @@ def test_a_schema_1_history_is_replayed_from_the_facts_it_changed(tmp_path):
         store.db.execute("ALTER TABLE history DROP COLUMN facts_given")
         store.db.execute("ALTER TABLE history DROP COLUMN as_of")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
-    with Store(path) as store:
+    with Store(path, upgrade=True) as store:  # as `cspr db upgrade` opens it
         verdicts = {v.ref: v for v in verify_all(store)}
     assert verdicts["LA-1"].ok, verdicts["LA-1"].differences
     assert verdicts["LA-2"].ok, verdicts["LA-2"].differences
