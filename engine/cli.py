@@ -633,8 +633,9 @@ def db_copy(ctx, source, target) -> None:
     """Copy every case, deadline, history row and process text from FROM to TO.
 
     FROM and TO are SQLite files or postgresql:// URLs; TO must be empty (it is created if
-    need be). Ids and revisions are kept. The copy is checked (row counts, and every row
-    equal to the original's) before it is committed; if anything differs, nothing is kept.
+    need be). Ids and revisions are kept. The copy is checked before it is committed: the
+    same rows as FROM, row for row, and every case replays from its history to what is
+    stored (as `cspr case verify` does). If anything differs, nothing is kept.
 
     \b
     Example:
@@ -647,7 +648,7 @@ def db_copy(ctx, source, target) -> None:
     click.echo(
         f"copied {counts['cases']} case(s), {counts['deadlines']} deadline(s), "
         f"{counts['history']} history row(s) and {counts['process_texts']} process text(s); "
-        "the copy matches row for row"
+        "the copy matches row for row and every case replays from its history"
     )
 
 

@@ -4,7 +4,8 @@ that the copy holds exactly what the original did.
 Rows keep their ids and revisions, so case numbers operators know still work. The source
 is read in one snapshot (nothing written while copying is half-copied) and the target is
 written in one transaction, checked before it commits: its row counts and every row must
-equal the source's, or nothing is kept.
+equal the source's, and every copied case must replay from its history to what is stored
+(:mod:`engine.verify`), or nothing is kept.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def copy_store(
 ) -> dict[str, int]:
     """Copy every process text, case, deadline and history row of ``source`` into the
     empty ``target`` and check it; returns the rows copied per table. ``inside`` runs
-    after the check, before the target commits (to check more, or to fail on purpose)."""
+    after the checks, before the target commits (to check more, or to fail on purpose)."""
     if not target.is_empty():
         raise StoreError(
             f"{target.path} already holds cases or process texts; copy only into an empty store"
@@ -45,6 +46,7 @@ def copy_store(
         for statement in target.dialect.after_copy():
             target.execute(statement)
         counts = compare(source, target)
+        _replays(target)
         if inside is not None:
             inside()
     return counts
@@ -72,6 +74,19 @@ def compare(source: Store, target: Store) -> dict[str, int]:
                 raise CopyMismatch(f"{where} differs in {column}")
         counts[table] = count
     return counts
+
+
+def _replays(target: Store) -> None:
+    """Refuse the copy if any copied case does not replay from its history."""
+    from .verify import verify_all
+
+    bad = [verdict for verdict in verify_all(target) if not verdict.ok]
+    if bad:
+        first = bad[0]
+        raise CopyMismatch(
+            f"{len(bad)} case(s) do not replay from their history, so nothing was copied; "
+            f"the first, {first.name}: {first.differences[0]} (see `cspr case verify --all`)"
+        )
 
 
 def _columns(store: Store, table: str) -> list[str]:
