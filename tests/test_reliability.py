@@ -89,14 +89,18 @@ def check_history(db: str, outcomes: list[dict]) -> None:
     assert [v.differences for v in verdicts if not v.ok] == []
 
 
-def test_16_processes_on_one_case_and_many_through_the_api_and_the_cli(db):
+def test_16_processes_on_one_case_and_many_through_the_api_and_the_cli(db, tmp_path):
+    """16 writers forked at once from one warmed-up process, half calling the Python API
+    and half the CLI, each opening a case and racing for events on shared ones."""
     many = 4
     open_shared(db, many)
-    procs = [
-        start("race", db, str(w), "9", "api" if w % 2 else "cli", str(many)) for w in range(WORKERS)
+    finish([start("race", db, str(WORKERS), "24", str(many), str(tmp_path))])
+    outcomes = [
+        json.loads(line)
+        for w in range(WORKERS)
+        for line in (tmp_path / f"race-{w}.jsonl").read_text().splitlines()
     ]
-    outcomes = finish(procs)
-    assert len(outcomes) == WORKERS * 10
+    assert len(outcomes) == WORKERS * 25
     check_history(db, outcomes)
     # Each event of a case's life is taken exactly once, however many operators race for it.
     for key in ["ONE", *(f"MANY-{n}" for n in range(many))]:

@@ -8,6 +8,7 @@ accepted, refused, started and finished, and checks the store against it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -94,24 +95,56 @@ def _cli(db: str):
     return act
 
 
-def zygote(db: str, folder: str) -> None:
-    """Import and compile everything once, then on each ``run SEED FIRST`` line read from
-    stdin fork a writer (:func:`stream`) whose lines go to ``folder/run-FIRST.jsonl``;
-    print its pid, and when it dies (the test kills it), how."""
+def warm_up() -> None:
+    """Import and compile everything a writer needs, so that forked writers start at once."""
+    from engine import cli  # noqa: F401
+
     with Store(":memory:") as scratch:
         _run(Runtime(scratch), {"action": "open", "ref": "WARM-UP"})
         _run(Runtime(scratch), {"action": "send", "ref": "WARM-UP", "event": "review_done",
                                 "on": "2020-01-01"})  # fmt: skip
+
+
+def fork(folder: str, name: str, work) -> int:
+    """Run ``work()`` in a child process whose lines go to ``folder/name.jsonl``."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            sys.stdout = open(Path(folder) / f"{name}.jsonl", "w", buffering=1)  # noqa: SIM115
+            work()
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    return pid
+
+
+def race_all(db: str, workers: int, count: int, cases: int, folder: str) -> None:
+    """Fork ``workers`` racing writers at once (odd ones through the API, even ones through
+    the CLI) and wait for them; exit 1 if any of them failed."""
+    warm_up()
+    pids = [
+        fork(folder, f"race-{w}", lambda w=w: race(db, w, count, "api" if w % 2 else "cli", cases))
+        for w in range(workers)
+    ]
+    failed = [pid for pid in pids if os.waitpid(pid, 0)[1] != 0]
+    sys.exit(1 if failed else 0)
+
+
+def zygote(db: str, folder: str) -> None:
+    """Import and compile everything once, then on each ``run SEED FIRST`` line read from
+    stdin fork a writer (:func:`stream`) whose lines go to ``folder/run-FIRST.jsonl``;
+    print its pid, and when it dies (the test kills it), how."""
+    warm_up()
     say(ready=True)
     for line in sys.stdin:
         _, seed, first = line.split()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                sys.stdout = open(Path(folder) / f"run-{first}.jsonl", "w", buffering=1)  # noqa: SIM115
-                stream(db, int(seed), int(first))
-            finally:
-                os._exit(3)
+        pid = fork(folder, f"run-{first}", functools.partial(stream, db, int(seed), int(first)))
         say(pid=pid)
         _, status = os.waitpid(pid, 0)
         say(exited=pid, signal=os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
@@ -171,7 +204,7 @@ def _run(runtime: Runtime, op: dict[str, Any]) -> None:
 if __name__ == "__main__":
     kind, db, *rest = sys.argv[1:]
     if kind == "race":
-        race(db, int(rest[0]), int(rest[1]), rest[2], int(rest[3]))
+        race_all(db, int(rest[0]), int(rest[1]), int(rest[2]), rest[3])
     elif kind == "zygote":
         zygote(db, rest[0])
     else:
