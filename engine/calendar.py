@@ -12,17 +12,23 @@ Months and years are calendar months and years, clamped to the end of a shorter 
 
 ``holidays`` and ``dateutil`` are imported only when first needed, because many CLI
 commands never compute a date and their start-up time should not pay for these imports.
+The package's bank holidays are kept in the user's cache folder once asked for, so most
+commands never import it at all (see :func:`_holidays_in`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from . import cache
 from .model import ENTRY, Before, DueRule, Duration, EarliestOf, OnDate, TimeUnit, Within
 
 __all__ = [
@@ -67,19 +73,82 @@ _HOLIDAYS: dict[int, dict[dt.date, str]] = {}
 # Ordinals of the bank holidays that fall on a weekday, sorted, so that whole weeks can be
 # skipped arithmetically and only these need counting (weekend holidays cost nothing).
 _WEEKDAY_HOLIDAY_ORDINALS: dict[int, list[int]] = {}
+# Years are asked of the holidays package in blocks of this many, and the answers kept in
+# the user's cache folder (see :mod:`engine.cache`) under the installed package's
+# identity: importing the package and building its calendar takes a third of a second,
+# more than all the rest of ``cspr case show``.
+_BLOCK = 20
 
 
 def _holidays_in(year: int) -> dict[dt.date, str]:
     """England and Wales bank holidays of ``year``, date → name (cached)."""
     found = _HOLIDAYS.get(year)
     if found is None:
-        import holidays  # lazily: see the module docstring
-
-        table = holidays.country_holidays("GB", subdiv="ENG", years=year)
-        # A date can carry two names in the package ("A; B"); keep them as written.
-        found = {day: str(name) for day, name in table.items() if day.year == year}
-        _HOLIDAYS[year] = found
+        if not _HOLIDAYS:
+            _HOLIDAYS.update(_read_holiday_cache())
+        found = _HOLIDAYS.get(year)
+    if found is None:
+        first = year - year % _BLOCK
+        _HOLIDAYS.update(_holidays_from_package(range(first, first + _BLOCK)))
+        _write_holiday_cache()
+        found = _HOLIDAYS[year]
     return found
+
+
+def _holidays_from_package(years: range) -> dict[int, dict[dt.date, str]]:
+    """The holidays package's answer for ``years``: the source of truth."""
+    import holidays  # lazily: see the module docstring
+
+    table = holidays.country_holidays("GB", subdiv="ENG", years=years)
+    found: dict[int, dict[dt.date, str]] = {year: {} for year in years}
+    for day, name in sorted(table.items()):
+        if day.year in found:
+            # A date can carry two names in the package ("A; B"); keep them as written.
+            found[day.year][day] = str(name)
+    return found
+
+
+def _holiday_cache_name() -> str | None:
+    """The cache entry for the installed holidays package: named by where it is and when
+    its files were written, so that upgrading it starts a new entry."""
+    import hashlib
+    from importlib.util import find_spec
+
+    spec = find_spec("holidays")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    identity = [str(package)]
+    for name in ("__init__.py", "countries/united_kingdom.py", "holiday_base.py"):
+        with contextlib.suppress(OSError):
+            stat = (package / name).stat()
+            identity.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
+    digest = hashlib.sha256("\n".join(identity).encode()).hexdigest()[:16]
+    return f"bank-holidays-GB-ENG-{digest}.json"
+
+
+def _read_holiday_cache() -> dict[int, dict[dt.date, str]]:
+    name = _holiday_cache_name()
+    data = cache.read(name) if name else None
+    if data is None:
+        return {}
+    try:
+        return {
+            int(year): {dt.date.fromisoformat(day): str(title) for day, title in days}
+            for year, days in json.loads(data).items()
+        }
+    except (ValueError, TypeError, AttributeError):  # damaged: ask the package again
+        return {}
+
+
+def _write_holiday_cache() -> None:
+    name = _holiday_cache_name()
+    if name:
+        table = {
+            str(year): [[day.isoformat(), title] for day, title in sorted(days.items())]
+            for year, days in sorted(_HOLIDAYS.items())
+        }
+        cache.write(name, json.dumps(table, indent=0).encode())
 
 
 def _weekday_holiday_ordinals(year: int) -> list[int]:

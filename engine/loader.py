@@ -18,15 +18,14 @@ import difflib
 import functools
 import hashlib
 import json
-import os
 import pickle
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import calendar, yamlsource
+from . import cache, calendar
 from .expressions import MAX_LENGTH, Expression, ExpressionError, parse
 from .model import (
     ENTRY,
@@ -45,6 +44,9 @@ from .model import (
     Transition,
     Within,
 )
+
+if TYPE_CHECKING:  # at run time imported where files are read: a stored model needs no YAML
+    from . import yamlsource
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -110,6 +112,8 @@ class Bundle:
 
 def read_bundle(path: str | Path) -> Bundle:
     """Read a process file and, recursively, the files it includes."""
+    from . import yamlsource
+
     path = Path(path)
     base = path.parent
     texts: dict[str, str] = {}
@@ -173,28 +177,45 @@ def build_cached(bundle: Bundle) -> Process:
     never changes once hashed, so its model is pickled under the user's cache folder,
     keyed by the bundle hash and the engine version, and reused by later commands.
     """
-    cache = _cache_path(bundle)
-    if cache is not None:
-        with contextlib.suppress(Exception):  # a stale or damaged cache is just rebuilt
-            process = pickle.loads(cache.read_bytes())
-            if isinstance(process, Process):
-                return process
-    process = build(bundle)
-    if cache is not None:
-        with contextlib.suppress(OSError):
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_bytes(pickle.dumps(process, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(partial, cache)
+    process = _cached_model(bundle.hash)
+    if process is None:
+        process = build(bundle)
+        cache.write(_cache_name(bundle.hash), pickle.dumps(process, pickle.HIGHEST_PROTOCOL))
+    _BY_HASH[bundle.hash] = process
     return process
 
 
-def _cache_path(bundle: Bundle) -> Path | None:
-    if os.environ.get("CSPR_NO_CACHE"):
+#: Models already in this process, by bundle hash.
+_BY_HASH: dict[str, Process] = {}
+
+
+def process_for_hash(hash_: str, bundle_text: Callable[[], str]) -> Process:
+    """The model of the bundle whose hash is ``hash_`` (a case's pinned text).
+
+    The bundle's text is fetched with ``bundle_text()`` and built only when neither this
+    process nor the disk cache has the model already: showing or ticking a case needs no
+    re-reading or re-hashing of its process text.
+    """
+    process = _BY_HASH.get(hash_) or _cached_model(hash_)
+    if process is None:
+        return build_cached(Bundle.from_json(bundle_text()))
+    _BY_HASH[hash_] = process
+    return process
+
+
+def _cached_model(hash_: str) -> Process | None:
+    data = cache.read(_cache_name(hash_))
+    if data is None:
         return None
-    root = os.environ.get("CSPR_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    folder = Path(root) if root else Path.home() / ".cache"
-    return folder / "cspr-engine" / f"{bundle.hash}-{_engine_stamp()}.pickle"
+    with contextlib.suppress(Exception):  # a stale or damaged entry is just rebuilt
+        process = pickle.loads(data)
+        if isinstance(process, Process):
+            return process
+    return None
+
+
+def _cache_name(hash_: str) -> str:
+    return f"{hash_}-{_engine_stamp()}.pickle"
 
 
 @functools.lru_cache(maxsize=1)
@@ -294,6 +315,8 @@ class _Builder:
     # -- files ------------------------------------------------------------------------
 
     def read(self, name: str, included_at: Location) -> yamlsource.Document | None:
+        from . import yamlsource
+
         file = self.display(name)
         text = self.bundle.texts.get(name)
         if text is None:

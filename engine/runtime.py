@@ -20,7 +20,7 @@ from typing import Any
 
 from . import calendar, explain
 from . import facts as fact_values
-from .loader import Bundle, LoadError, build_cached, read_bundle
+from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
 from .model import Process, Transition
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
@@ -122,7 +122,7 @@ class Runtime:
 
     def process_of(self, record: CaseRecord) -> Process:
         """The exact process text the case is pinned to."""
-        return build_cached(Bundle.from_json(self.store.bundle_text(record.hash)))
+        return process_for_hash(record.hash, lambda: self.store.bundle_text(record.hash))
 
     def find_bundle(self, name: str) -> Bundle:
         """A process by id (``processes/<id>.yaml``) or by file path."""
