@@ -1,0 +1,239 @@
+"""The shipped CSPR process's main path, and three engines driven along it in memory.
+
+The path is the scenario ``processes/scenarios/cspr_local_review_published.yaml`` (a local
+review decided, the Panel declining a national review, the report sent and published,
+then kept public for a year), played once through the real runtime on a scratch store to
+learn each event, its date and the facts given with it (the events ``cspr tick`` raises
+included). Each driver then replays those events on the same chart:
+
+- :class:`Ours`: what ``cspr case send`` does per event, without the store: the refusal
+  check (:func:`engine.explain.check_event`) and the runtime's step (the compiled chart
+  resumed from the stored configuration, then deadlines armed, closed and recomputed);
+- :class:`OursChartOnly`: only :func:`engine.chart.run` (the chart resumed per event);
+- :class:`PythonStatemachine`: python-statemachine's own ``statemachine.io`` loading the
+  same definition (:func:`engine.chart.definition`), one machine kept running, ``send()``;
+- :class:`Sismic`: Sismic's interpreter on the exported chart (:mod:`bench.sismic_export`),
+  ``queue()`` and ``execute()``.
+
+Every driver reports the steps the case is in after each event, and :func:`check_agree`
+refuses a figure from an engine that went elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine import chart, explain
+from engine import facts as fact_values
+from engine.loader import build_cached, read_bundle
+from engine.model import Process
+from engine.runtime import Runtime
+from engine.store import CaseRecord, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "processes" / "scenarios" / "cspr_local_review_published.yaml"
+
+
+@dataclass(frozen=True)
+class Step:
+    event: str
+    on: dt.date
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MainPath:
+    process: Process
+    key: str
+    opened_on: dt.date
+    facts: dict[str, Any]
+    opened: CaseRecord
+    steps: tuple[Step, ...]
+
+
+def main_path(scenario: Path = SCENARIO) -> MainPath:
+    """Play ``scenario`` through the runtime once; its events, dates and given facts."""
+    data = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    bundle = read_bundle(ROOT / "processes" / f"{data['process']}.yaml")
+    process = build_cached(bundle)
+    typed = {k: fact_values.coerce(process, k, v) for k, v in (data.get("facts") or {}).items()}
+    today = _date(data["opened_on"])
+    steps: list[Step] = []
+    with tempfile.TemporaryDirectory() as scratch, Store(Path(scratch) / "path.db") as store:
+        rt = Runtime(store, ROOT / "processes")
+        opened = rt.open(data["process"], typed, on=today, by="bench")
+        key = str(opened.id)
+        for step in data["steps"]:
+            when = step.get("on", step.get(True))  # YAML 1.1 reads the key 'on' as true
+            if when is not None:
+                today = _date(when)
+            if "send" in step and not step.get("refused"):
+                given = {
+                    k: fact_values.coerce(process, k, v)
+                    for k, v in (step.get("facts") or {}).items()
+                }
+                rt.send(key, step["send"], on=today, facts=given, by="bench")
+                steps.append(Step(step["send"], today, given))
+            elif "set" in step:
+                raise ValueError("the main path has no 'set' steps; add them to the drivers")
+            elif "tick" in step:
+                today = _date(step["tick"])
+                for entry in rt.tick(today, by="bench"):
+                    if entry["raised"]:
+                        row = store.history(opened.id)[-1]
+                        steps.append(Step(entry["raised"], _date(row.happened_on), {}))
+    return MainPath(process, bundle.hash, _date(data["opened_on"]), typed, opened, tuple(steps))
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+# -- drivers ------------------------------------------------------------------------------
+
+
+class Ours:
+    """The runtime's per-event work without the store."""
+
+    name = "our engine (refusal check + runtime step)"
+
+    def __init__(self, path: MainPath):
+        self.path = path
+        self.runtime = Runtime(store=None, processes_dir=ROOT / "processes")  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        self.record = self.path.opened
+
+    def send(self, step: Step) -> None:
+        process, record = self.path.process, self.record
+        current = {**fact_values.from_json(process, record.facts), **step.facts}
+        check = explain.check_event(process, record.states, current, step.event, step.on)
+        if not check.allowed:
+            raise AssertionError(f"{step.event} refused: {check.reason}")
+        self.record, _ = self.runtime._advance(
+            process, self.path.key, record, step.facts, step.event, step.on
+        )
+
+    def leaves(self) -> list[str]:
+        return sorted(self.path.process.leaves(self.record.states))
+
+
+class OursChartOnly:
+    """The compiled chart resumed from the case's configuration for each event."""
+
+    name = "our compiled chart alone (engine.chart.run)"
+
+    def __init__(self, path: MainPath):
+        self.path = path
+        self.chart = chart.chart_for(path.process, path.key)
+        self.conditions = {n: c.expression for n, c in path.process.conditions.items()}
+
+    def start(self) -> None:
+        self.subject = chart.Subject(
+            dict(self.path.facts), self.path.opened_on, self.conditions, state=None
+        )
+        chart.run(self.chart, self.subject, None)
+
+    def send(self, step: Step) -> None:
+        self.subject.facts.update(step.facts)
+        self.subject.today = step.on
+        self.subject.journal.clear()
+        chart.run(self.chart, self.subject, step.event)
+
+    def leaves(self) -> list[str]:
+        return sorted(self.path.process.leaves(self.subject.active()))
+
+
+class PythonStatemachine:
+    """python-statemachine's ``statemachine.io`` on the same definition; no layer of ours."""
+
+    name = "python-statemachine (statemachine.io)"
+
+    def __init__(self, path: MainPath):
+        from statemachine.io import create_machine_class_from_definition
+
+        self.path = path
+        self.cls = create_machine_class_from_definition(
+            chart.class_name(path.process), **chart.definition(path.process)
+        )
+        self.conditions = {n: c.expression for n, c in path.process.conditions.items()}
+
+    def start(self) -> None:
+        self.subject = chart.Subject(dict(self.path.facts), self.path.opened_on, self.conditions)
+        self.machine = self.cls(model=self.subject)
+
+    def send(self, step: Step) -> None:
+        self.subject.facts.update(step.facts)
+        self.subject.today = step.on
+        self.machine.send(step.event)
+
+    def leaves(self) -> list[str]:
+        return sorted(self.path.process.leaves(self.subject.active()))
+
+
+class Sismic:
+    """Sismic's interpreter on the exported chart."""
+
+    name = "Sismic (interpreter)"
+
+    def __init__(self, path: MainPath):
+        from sismic.io import import_from_yaml
+
+        from .sismic_export import to_yaml
+
+        self.path = path
+        self.statechart = import_from_yaml(to_yaml(path.process))
+
+    def start(self) -> None:
+        from sismic.interpreter import Interpreter
+
+        from .sismic_export import initial_context
+
+        context = initial_context(self.path.process, self.path.facts, self.path.opened_on)
+        self.interpreter = Interpreter(self.statechart, initial_context=context)
+        self.interpreter.execute()
+
+    def send(self, step: Step) -> None:
+        context = self.interpreter.context
+        context.update(step.facts)  # type: ignore[attr-defined]
+        context["today"] = step.on  # type: ignore[index]
+        self.interpreter.queue(step.event)
+        self.interpreter.execute()
+
+    def leaves(self) -> list[str]:
+        process = self.path.process
+        if self.interpreter.final:
+            # Sismic stops, leaving nothing active, once a top-level final state is
+            # entered; python-statemachine stays in it. Compare the state entered last.
+            journal = self.interpreter.context["_journal"]
+            return [next(item for kind, item in reversed(journal) if kind == "enter")]
+        return sorted(
+            process.leaves([s for s in self.interpreter.configuration if s in process.states])
+        )
+
+
+DRIVERS = (Ours, OursChartOnly, PythonStatemachine, Sismic)
+
+
+def check_agree(path: MainPath, drivers: list[Any]) -> None:
+    """Drive every engine along the path; raise if any is in other steps than ours."""
+    for driver in drivers:
+        driver.start()
+    for index, step in enumerate(path.steps):
+        seen = {}
+        for driver in drivers:
+            driver.send(step)
+            seen[driver.name] = driver.leaves()
+        reference = seen[drivers[0].name]
+        for name, leaves in seen.items():
+            if leaves != reference:
+                raise AssertionError(
+                    f"after event {index + 1} ({step.event}) {name} is in {leaves}, "
+                    f"but {drivers[0].name} is in {reference}"
+                )
