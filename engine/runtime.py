@@ -11,6 +11,7 @@ Only :meth:`Runtime.send`, :meth:`Runtime.open`, :meth:`Runtime.set` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import os
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,7 @@ class Refused(Exception):
     """The input is not accepted; nothing was changed. The message says why."""
 
 
+@functools.lru_cache(maxsize=1)  # asked once per change; a tick makes thousands
 def default_user() -> str:
     try:
         return getpass.getuser()
