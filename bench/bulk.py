@@ -1,4 +1,4 @@
-"""Stores with many open cases, made fast for the timer-sweep benchmark.
+"""Stores with many cases, made fast for the timer-sweep and replay benchmarks.
 
 Opening 100,000 cases one by one through the runtime would take minutes, so the cases are
 made this way, and the benchmark says so: a few real cases are opened through
@@ -44,6 +44,22 @@ def make_store(path: Path, cases: int, due: int) -> None:
         templates = [late[i % TEMPLATES].id for i in range(due - TEMPLATES)]
         templates += [current[i % TEMPLATES].id for i in range(cases - due - TEMPLATES)]
         _copy(store, templates)
+
+
+def make_replay_store(path: Path, cases: int) -> None:
+    """A store at ``path`` with ``cases`` copies of one case stepped through the whole main
+    CSPR path (see :mod:`bench.mainpath`) through the runtime: a history to replay each."""
+    from .mainpath import main_path
+
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    steps = main_path()
+    with Store(path) as store:
+        rt = Runtime(store, ROOT / "processes")
+        record = rt.open("cspr", steps.facts, on=steps.opened_on, by="bench", ref="REPLAY")
+        for step in steps.steps:
+            rt.send("REPLAY", step.event, on=step.on, facts=step.facts, by="bench")
+        _copy(store, [record.id] * (cases - 1))
 
 
 def _copy(store: Store, templates: list[int]) -> None:

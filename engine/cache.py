@@ -33,6 +33,12 @@ def read(name: str) -> bytes | None:
         return None
 
 
+def exists(name: str) -> bool:
+    """Whether the entry ``name`` is there (always ``False`` when caching is off)."""
+    base = folder()
+    return base is not None and (base / name).is_file()
+
+
 def write(name: str, data: bytes) -> None:
     """Store the entry ``name``; a reader never sees half an entry. Failures are ignored:
     a cache that cannot be written only makes the next command slower."""

@@ -168,20 +168,20 @@ def run(
 
     ``event=None`` only re-evaluates eventless transitions (after facts change).
     """
-    if subject.state is None:
-        machine = chart(model=subject)
-        if event is not None:
-            machine.send(event)
-        subject.state = list(subject.active())
-        return subject
     with _SEATS_LOCK:
         machine = _seated_machine(chart)
         seat = machine.model
         seat.facts, seat.today = subject.facts, subject.today
         seat.conditions, seat.journal = subject.conditions, subject.journal
-        seat.state = OrderedSet(subject.active())
         try:
-            machine.send(event or RECHECK)
+            if subject.state is None:
+                seat.state = None
+                machine.activate_initial_state()  # enters the initial configuration
+                if event is not None:
+                    machine.send(event)
+            else:
+                seat.state = OrderedSet(subject.active())
+                machine.send(event or RECHECK)
             subject.state = list(seat.active())
         except BaseException:
             del _SEATS[chart]  # whatever it holds half-done is not reused

@@ -201,16 +201,13 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     Example:
       cspr validate processes/ processes/extra.yaml
     """
-    from .loader import LoadError, Problem, load_process
+    from .loader import Problem, check_file
     from .model import Location
 
     paths = paths or ("processes",)
     files, problems = _yaml_files(paths)
     for file in files:
-        try:
-            load_process(file)
-        except LoadError as error:
-            problems.extend(error.problems)
+        problems.extend(check_file(file))
     # Finding nothing to check (a wrong folder?) is a problem too, but not one inside a
     # file: as text it goes to stderr with the summary, in JSON with the other problems.
     nothing_found = not files and not problems

@@ -161,6 +161,33 @@ def load_process(path: str | Path) -> Process:
     return build(bundle, display_dir=_display(path.parent))
 
 
+def check_file(path: str | Path) -> list[Problem]:
+    """Every problem of a process file and the files it includes (``cspr validate``).
+
+    A bundle of texts found valid before (its model is in the cache folder, or an earlier
+    check left a mark there) is not checked again: the mark is named by the hash of every
+    text and of the engine's code and schema, so any change to either is checked in full.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return [Problem(Location(str(path), 1, 1), "no such process file")]
+    bundle = read_bundle(path)
+    if not bundle.problems and (
+        cache.exists(_cache_name(bundle.hash)) or cache.exists(_valid_mark(bundle.hash))
+    ):
+        return []
+    try:
+        build(bundle, display_dir=_display(path.parent))
+    except LoadError as error:
+        return list(error.problems)
+    cache.write(_valid_mark(bundle.hash), b"")
+    return []
+
+
+def _valid_mark(hash_: str) -> str:
+    return f"{hash_}-{_engine_stamp()}.valid"
+
+
 def build(bundle: Bundle, display_dir: str = ".") -> Process:
     """Build the model from a bundle, or raise :class:`LoadError`."""
     process, problems = _Builder(bundle, display_dir).build()
@@ -222,8 +249,19 @@ def _cache_name(hash_: str) -> str:
 def _engine_stamp() -> str:
     """Changes whenever the engine's model code changes, so old pickles are not reused."""
     digest = hashlib.sha256()
-    for name in ("model.py", "expressions.py", "loader.py", "checks.py", "calendar.py"):
-        digest.update((Path(__file__).parent / name).read_bytes())
+    sources = (
+        "model.py",
+        "expressions.py",
+        "loader.py",
+        "checks.py",
+        "calendar.py",
+        "yamlsource.py",
+    )
+    for path in [
+        *(Path(__file__).parent / name for name in sources),
+        SCHEMAS / "process.schema.json",
+    ]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -247,6 +285,19 @@ def shape_problems(document: yamlsource.Document, schema: str = "process") -> li
             )
             problems.append(Problem(where, message))
     return problems
+
+
+@functools.lru_cache(maxsize=16)
+def _read_document(text: str, file: str) -> tuple[yamlsource.Document, tuple[Problem, ...]]:
+    """A file's text read as YAML, and its schema errors: remembered, because a process
+    included by others (``cspr validate processes/`` reads scr.yaml and cspr.yaml again as
+    transitional.yaml's includes) is the same document each time. Documents are only read.
+    """
+    from . import yamlsource
+
+    document = yamlsource.read(text, file)
+    shape = tuple(shape_problems(document)) if isinstance(document.data, dict) else ()
+    return document, shape
 
 
 # -- the builder --------------------------------------------------------------------------
@@ -323,7 +374,7 @@ class _Builder:
             self.unreadable(name, included_at)
             return None
         try:
-            document = yamlsource.read(text, file)
+            document, shape = _read_document(text, file)
         except yamlsource.YamlProblem as error:
             self.problem(error.where, error.message)
             return None
@@ -334,7 +385,8 @@ class _Builder:
                 "'title:' and 'states:'",
             )
             return None
-        self.validate_shape(document)
+        self.shape_errors = self.shape_errors or bool(shape)
+        self.problems.extend(shape)
         return document
 
     def unreadable(self, name: str, included_at: Location) -> None:
@@ -346,11 +398,6 @@ class _Builder:
         # Read relative to the bundle; report under the name the user knows it by.
         where = Location(self.display(name), refused.where.line, refused.where.column)
         self.problem(where, refused.message)
-
-    def validate_shape(self, document: yamlsource.Document) -> None:
-        problems = shape_problems(document)
-        self.shape_errors = self.shape_errors or bool(problems)
-        self.problems.extend(problems)
 
     # -- the parts of one file --------------------------------------------------------
 

@@ -21,6 +21,7 @@ def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(calendar, "_HOLIDAYS", {})
     monkeypatch.setattr(calendar, "_WEEKDAY_HOLIDAY_ORDINALS", {})
     monkeypatch.setattr(loader, "_BY_HASH", {})
+    loader.build_cached.cache_clear()  # models built by earlier tests are not on this disk
     return tmp_path / "cspr-engine"
 
 
@@ -98,3 +99,28 @@ def test_cache_entries_are_written_whole(empty_cache: Path) -> None:
     assert cache.read("entry") == b"abc"
     assert [p.name for p in empty_cache.iterdir()] == ["entry"]
     assert cache.read("missing") is None
+
+
+def test_validate_skips_a_file_found_valid_and_checks_a_changed_one_in_full(
+    empty_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "processes"
+    folder.mkdir()
+    text = (PROCESSES / "scr.yaml").read_text()
+    (folder / "scr.yaml").write_text(text)
+    assert loader.check_file(folder / "scr.yaml") == []
+
+    def no_build(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("checked again a file found valid before")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loader, "build", no_build)
+        assert loader.check_file(folder / "scr.yaml") == []
+
+    first = text.index("states:")
+    broken = text.replace("process: scr", "process: Scr", 1)
+    broken = broken[:first] + broken[first:].replace("  by: ", "  byy: ", 1)
+    (folder / "scr.yaml").write_text(broken)
+    problems = [p.message for p in loader.check_file(folder / "scr.yaml")]
+    assert any("'Scr' is not a valid id" in m for m in problems), problems
+    assert any("unknown key 'byy'" in m for m in problems), problems

@@ -1,0 +1,600 @@
+"""Benchmarks: the engine against its peers and against the speed targets, in one table.
+
+Usage::
+
+    python bench/run.py            # the full run (a few minutes)
+    python bench/run.py --quick    # fewer repeats (under a minute)
+    python bench/run.py --smoke    # tiny sizes, one repeat: only checks the script works
+    python bench/run.py --postgres postgresql://user@host/db   # adds PostgreSQL rows
+
+Every figure is the median of several repeats, measured in this run on this machine, next
+to its peer's figure measured the same way in the same run, and the ratio of the two
+(ours ÷ peer). Rows with a target say whether it is met. Commands are timed as whole
+processes, as an operator runs them, with Python's bytecode cache in use (as after
+installing) and with the engine's cache folder warmed by one earlier run, except where
+the row says cold. Sismic is a bench-only extra: ``pip install -e '.[bench]'``.
+
+How the stores of 10,000 and 100,000 cases are made: see :mod:`bench.bulk` (real cases
+opened through the runtime, then their rows copied under new ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: python bench/run.py
+    sys.path.insert(0, str(ROOT))
+
+from bench import bulk, mainpath  # noqa: E402
+from engine import chart, loader  # noqa: E402
+from engine.runtime import Runtime  # noqa: E402
+from engine.store import Store  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Settings:
+    repeats: int  # repeats of each timed command
+    paths: int  # repeats of the main path in memory
+    durable_cases: int  # cases stepped along the main path through the store
+    replay_cases: int  # cases in the store that `cspr case verify --all` replays
+    sweeps: tuple[tuple[int, int], ...]  # (open cases, due cases) for `cspr tick`
+
+
+FULL = Settings(9, 30, 60, 1_000, ((10_000, 100), (100_000, 100), (100_000, 1_000)))
+QUICK = Settings(3, 8, 20, 300, ((10_000, 100), (100_000, 100), (100_000, 1_000)))
+SMOKE = Settings(1, 2, 2, 2, ((1_000, 10), (2_000, 10), (2_000, 20)))
+
+
+@dataclass(frozen=True)
+class Row:
+    measure: str
+    ours: str
+    peer_name: str = ""
+    peer: str = ""
+    ratio: str = ""
+    target: str = ""
+    verdict: str = ""
+
+
+#: Figures one section measures and another shows as a peer.
+MEASURED: dict[str, float] = {}
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# -- formatting ---------------------------------------------------------------------------
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.0f} ms"
+
+
+def per_s(rate: float) -> str:
+    return f"{rate:,.0f}/s"
+
+
+def mb(size: float) -> str:
+    return f"{size / 2**20:,.0f} MB"
+
+
+def ratio(ours: float, peer: float) -> str:
+    return f"{ours / peer:.2f}×" if peer else ""
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def unavailable(measure: str, why: str) -> Row:
+    return Row(measure, f"not available: {why}")
+
+
+# -- processes ----------------------------------------------------------------------------
+
+
+class Commands:
+    """Runs ``cspr`` and ``python -c pass`` as whole processes and times them."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.cache = work / "cache"
+        script = Path(sys.executable).with_name("cspr")
+        self.cspr = [str(script)] if script.is_file() else [sys.executable, "-m", "engine.cli"]
+        env = dict(os.environ)
+        # Installed software has its bytecode compiled; a session that forbids writing it
+        # would time Python compiling the engine's source on every run instead.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.update({"CSPR_CACHE": str(self.cache), "CSPR_PROCESSES": str(ROOT / "processes")})
+        env.pop("CSPR_NO_CACHE", None)
+        self.env = env
+
+    def run(
+        self, args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> tuple[float, int, str]:
+        """Wall seconds, peak RSS in bytes and standard output of one process."""
+        start = time.perf_counter()
+        child = _MeasuredPopen(
+            args,
+            cwd=cwd or self.work,
+            env=env or self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = child.communicate()
+        wall = time.perf_counter() - start
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed: {err.decode(errors='replace')}")
+        return wall, child.peak_rss, out.decode()
+
+    def cspr_run(self, *args: str, **kwargs: Any) -> tuple[float, int, str]:
+        return self.run([*self.cspr, *args], **kwargs)
+
+    def python_pass(self) -> float:
+        return self.run([sys.executable, "-c", "pass"])[0]
+
+
+class _MeasuredPopen(subprocess.Popen):
+    """A child process reaped with ``wait4``, which reports that child's own peak RSS
+    (``getrusage`` only knows the largest of all children so far)."""
+
+    peak_rss = 0
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:  # reaped already
+            return self.pid, 0
+        if pid == self.pid:
+            self.peak_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
+        return pid, status
+
+
+# -- 1. per event, in memory --------------------------------------------------------------
+
+
+def in_memory(settings: Settings) -> list[Row]:
+    path = mainpath.main_path()
+    drivers: dict[str, Any] = {
+        "ours": mainpath.Ours(path),
+        "chart": mainpath.OursChartOnly(path),
+        "psm": mainpath.PythonStatemachine(path),
+    }
+    sismic_missing = None
+    try:
+        drivers["sismic"] = mainpath.Sismic(path)
+    except ImportError:
+        sismic_missing = "Sismic is not installed (pip install -e '.[bench]')"
+    mainpath.check_agree(path, list(drivers.values()))  # also warms every driver up
+    times: dict[str, list[float]] = {name: [] for name in drivers}
+    for _ in range(settings.paths):
+        for name, driver in drivers.items():  # interleaved, so load hits all alike
+            driver.start()
+            start = time.perf_counter()
+            for step in path.steps:
+                driver.send(step)
+            times[name].append((time.perf_counter() - start) / len(path.steps))
+    t = {name: median(values) for name, values in times.items()}
+    MEASURED.update(t)
+    events = f"{len(path.steps)} events"
+    rows = [
+        Row(
+            f"event in memory, our engine (main CSPR path, {events})",
+            us(t["ours"]),
+            "python-statemachine's own statemachine.io",
+            us(t["psm"]),
+            ratio(t["ours"], t["psm"]),
+            "≤ 1.3×",
+            verdict(t["ours"] <= 1.3 * t["psm"]),
+        ),
+        Row(
+            "event in memory, our compiled chart alone (engine.chart.run)",
+            us(t["chart"]),
+            "python-statemachine's own statemachine.io",
+            us(t["psm"]),
+            ratio(t["chart"], t["psm"]),
+        ),
+    ]
+    if sismic_missing:
+        rows.append(unavailable("event in memory, against Sismic", sismic_missing))
+    else:
+        rows += [
+            Row(
+                "event in memory, our engine",
+                us(t["ours"]),
+                "Sismic's interpreter, same chart",
+                us(t["sismic"]),
+                ratio(t["ours"], t["sismic"]),
+            ),
+            Row(
+                "event in memory, python-statemachine's own",
+                us(t["psm"]),
+                "Sismic's interpreter, same chart",
+                us(t["sismic"]),
+                ratio(t["psm"], t["sismic"]),
+            ),
+        ]
+    return rows
+
+
+# -- 2. durable events --------------------------------------------------------------------
+
+
+def durable(
+    label: str, store_factory: Callable[[], Store], settings: Settings, bare: Callable | None
+) -> list[Row]:
+    """Cases opened and events sent through a store, one change per transaction."""
+    path = mainpath.main_path()
+    with store_factory() as store:
+        rt = Runtime(store, ROOT / "processes")
+        refs = [
+            f"DURABLE-{os.getpid()}-{time.time_ns()}-{i}" for i in range(settings.durable_cases)
+        ]
+        start = time.perf_counter()
+        for ref in refs:
+            rt.open("cspr", path.facts, on=path.opened_on, by="bench", ref=ref)
+        opening = time.perf_counter() - start
+        start = time.perf_counter()
+        for step in path.steps:
+            for ref in refs:
+                rt.send(ref, step.event, on=step.on, facts=step.facts, by="bench")
+        sending = time.perf_counter() - start
+    events = len(refs) * len(path.steps)
+    event_rate, open_rate = events / sending, len(refs) / opening
+    peer_name, peer = "", 0.0
+    if bare is not None:
+        peer_name, peer = "bare SQLite: one history-row INSERT a transaction", bare()
+    return [
+        Row(
+            f"durable events, {label}, one a transaction ({events:,} events)",
+            per_s(event_rate),
+            peer_name,
+            per_s(peer) if peer else "",
+            ratio(event_rate, peer) if peer else "",
+            "≥ 2,000/s" if label == "SQLite" else "",
+            verdict(event_rate >= 2000) if label == "SQLite" else "",
+        ),
+        Row(
+            f"cases opened, {label}, one a transaction ({len(refs):,} cases)",
+            per_s(open_rate),
+            peer_name,
+            per_s(peer) if peer else "",
+            ratio(open_rate, peer) if peer else "",
+        ),
+    ]
+
+
+def bare_sqlite(folder: Path, count: int) -> Callable[[], float]:
+    """Transactions per second of SQLite itself, with the store's settings and one row of
+    a history's size each: the ceiling for durable events on this disk."""
+
+    def measure() -> float:
+        db = sqlite3.connect(folder / "bare.db", isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS h (case_id INTEGER, revision INTEGER, row TEXT)")
+        text = "x" * 600
+        start = time.perf_counter()
+        for i in range(count):
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO h VALUES (?, ?, ?)", (i, i, text))
+            db.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        db.close()
+        return count / elapsed
+
+    return measure
+
+
+def postgres_store(url: str) -> Callable[[], Store]:
+    """The PostgreSQL rows' store: ``engine.store.Store`` takes a ``postgresql://`` URL."""
+    return lambda: Store(url)
+
+
+# -- 3. command latency -------------------------------------------------------------------
+
+
+def latency(commands: Commands, settings: Settings) -> list[Row]:
+    path = mainpath.main_path()
+    db = commands.work / "latency.db"
+    with Store(db) as store:
+        rt = Runtime(store, ROOT / "processes")
+        for i in range(settings.repeats + 2):
+            rt.open("cspr", path.facts, on=path.opened_on, by="bench", ref=f"LATENCY-{i}")
+    first = path.steps[0]
+    show = ["--db", str(db), "case", "show", "LATENCY-0", "--as-of", first.on.isoformat()]
+
+    def send(i: int) -> list[str]:
+        return ["--db", str(db), "case", "send", f"LATENCY-{i}", first.event]
+
+    # Warm up: bytecode written, the process model and bank holidays in the cache folder.
+    commands.cspr_run(*show)
+    commands.cspr_run(*send(settings.repeats + 1), "--on", first.on.isoformat())
+    python, shows, sends = [], [], []
+    for i in range(settings.repeats):
+        python.append(commands.python_pass())
+        shows.append(commands.cspr_run(*show)[0])
+        sends.append(commands.cspr_run(*send(i), "--on", first.on.isoformat())[0])
+    p, s, e = median(python), median(shows), median(sends)
+    return [
+        Row(
+            "`cspr case show CASE`, wall",
+            ms(s),
+            "`python -c pass`",
+            ms(p),
+            ratio(s, p),
+            "≤ 80 ms",
+            verdict(s <= 0.080),
+        ),
+        Row(
+            "`cspr case send CASE EVENT`, wall",
+            ms(e),
+            "`python -c pass`",
+            ms(p),
+            ratio(e, p),
+            "≤ 150 ms",
+            verdict(e <= 0.150),
+        ),
+    ]
+
+
+# -- 4 and 6. timer sweep and its memory -------------------------------------------------
+
+
+def sweep(commands: Commands, settings: Settings) -> list[Row]:
+    results: dict[tuple[int, int], tuple[float, int]] = {}
+    for cases, due in settings.sweeps:
+        pristine = commands.work / f"sweep-{cases}-{due}.db"
+        bulk.make_store(pristine, cases, due)
+        work = commands.work / "sweep.db"
+        walls, peaks = [], []
+        for _ in range(settings.repeats):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{work}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(pristine, work)
+            wall, peak, out = commands.cspr_run(
+                "--db", str(work), "tick", "--as-of", bulk.AS_OF.isoformat(), "--json"
+            )
+            ticked = {entry["case"] for entry in json.loads(out)}
+            if len(ticked) != due:
+                raise RuntimeError(f"tick over {cases:,} cases ticked {len(ticked)}, not {due}")
+            walls.append(wall)
+            peaks.append(peak)
+        pristine.unlink()
+        results[(cases, due)] = (median(walls), max(peaks))
+    (small, small_due), (large, few), (_, many) = settings.sweeps
+    base, same, full = (
+        results[settings.sweeps[0]],
+        results[settings.sweeps[1]],
+        results[settings.sweeps[2]],
+    )
+    return [
+        Row(
+            f"`cspr tick`, {large:,} open cases, {few:,} due",
+            ms(same[0]),
+            f"{small:,} open cases, {small_due:,} due",
+            ms(base[0]),
+            ratio(same[0], base[0]),
+            "flat in cases",
+        ),
+        Row(
+            f"`cspr tick`, {large:,} open cases, {many:,} due (1%)",
+            ms(full[0]),
+            f"{small:,} open cases, {small_due:,} due (1%)",
+            ms(base[0]),
+            ratio(full[0], base[0]),
+            "≤ 1 s",
+            verdict(full[0] <= 1.0),
+        ),
+        Row(
+            f"peak RSS of `cspr tick`, {large:,} open cases, {many:,} due",
+            mb(full[1]),
+            f"{small:,} open cases, {small_due:,} due",
+            mb(base[1]),
+            ratio(full[1], base[1]),
+            "flat in cases",
+        ),
+    ]
+
+
+# -- 5. load and validate ----------------------------------------------------------------
+
+
+def load_and_validate(commands: Commands, settings: Settings) -> list[Row]:
+    python, cold, unchanged = [], [], []
+    commands.cspr_run("validate", "processes/", cwd=ROOT)  # the files, as validated before
+    for i in range(settings.repeats):
+        env = {**commands.env, "CSPR_CACHE": str(commands.work / f"cold-{i}")}
+        python.append(commands.python_pass())
+        cold.append(commands.cspr_run("validate", "processes/", cwd=ROOT, env=env)[0])
+        unchanged.append(commands.cspr_run("validate", "processes/", cwd=ROOT)[0])
+    p, v, u = median(python), median(cold), median(unchanged)
+    bundle = loader.read_bundle(ROOT / "processes" / "cspr.yaml")
+    process = loader.build(bundle)
+    builds, models, cached_models, lookups = [], [], [], []
+    chart.chart_for(process, bundle.hash)
+    for _ in range(settings.repeats):
+        start = time.perf_counter()
+        chart.compile_chart(process)
+        builds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        chart.chart_for(process, bundle.hash)
+        lookups.append(time.perf_counter() - start)
+        loader._read_document.cache_clear()  # read the YAML again, as a new process would
+        start = time.perf_counter()
+        loader.build(bundle)
+        models.append(time.perf_counter() - start)
+        loader._BY_HASH.clear()
+        start = time.perf_counter()
+        loader.process_for_hash(bundle.hash, bundle.to_json)
+        cached_models.append(time.perf_counter() - start)
+    b, c, m, mc = median(builds), median(lookups), median(models), median(cached_models)
+    return [
+        Row(
+            "`cspr validate processes/`, cold (empty cache folder), wall",
+            ms(v),
+            "`python -c pass`",
+            ms(p),
+            ratio(v, p),
+            "≤ 300 ms",
+            verdict(v <= 0.300),
+        ),
+        Row(
+            "`cspr validate processes/`, new process, files validated before, wall",
+            ms(u),
+            "`python -c pass`",
+            ms(p),
+            ratio(u, p),
+            "≤ 300 ms",
+            verdict(u <= 0.300),
+        ),
+        Row(
+            "CSPR chart class built (engine.chart.compile_chart)",
+            ms(b),
+            "cached in the process (engine.chart.chart_for)",
+            us(c),
+            ratio(b, c),
+        ),
+        Row(
+            "CSPR model built from its text (YAML, schema, checks)",
+            ms(m),
+            "read from the cache folder by its hash",
+            ms(mc),
+            ratio(m, mc),
+        ),
+    ]
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+def replay(commands: Commands, settings: Settings, psm: float | None) -> list[Row]:
+    """``psm``: python-statemachine's own seconds per event in memory, if measured."""
+    from engine.cli import main
+
+    case = main.commands.get("case")
+    if case is None or "verify" not in getattr(case, "commands", {}):
+        return [unavailable("replay, `cspr case verify --all`", "cspr case verify not on main yet")]
+    db = commands.work / "replay.db"
+    bulk.make_replay_store(db, settings.replay_cases)
+    commands.cspr_run("--db", str(db), "case", "verify", "--all", "--json")
+    walls, events = [], 0
+    for _ in range(settings.repeats):
+        wall, _, out = commands.cspr_run("--db", str(db), "case", "verify", "--all", "--json")
+        report = json.loads(out)
+        if report["differ"]:
+            raise RuntimeError(f"replay found differences: {report}")
+        events = report["events"]
+        walls.append(wall)
+    rate = events / median(walls)
+    return [
+        Row(
+            f"replay, `cspr case verify --all` ({settings.replay_cases:,} cases, "
+            f"{events:,} events), whole command",
+            per_s(rate),
+            "python-statemachine's own, in memory" if psm else "",
+            per_s(1 / psm) if psm else "",
+            ratio(rate, 1 / psm) if psm else "",
+            "≥ 5,000/s",
+            verdict(rate >= 5000),
+        )
+    ]
+
+
+# -- the table ----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with_name = Path("/proc/cpuinfo")
+    if with_name.is_file():
+        for line in with_name.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()} "
+        f"({platform.python_implementation()}) on {platform.system()}; load average {load}"
+    )
+
+
+def table(rows: list[Row]) -> str:
+    header = Row("measure", "ours", "peer", "peer's figure", "ratio", "target", "")
+    cells = [
+        [r.measure, r.ours, r.peer_name, r.peer, r.ratio, r.target, r.verdict]
+        for r in [header, *rows]
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header.__dict__))]
+    lines = []
+    for index, row in enumerate(cells):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        if index == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes: only check it works")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("CSPR_BENCH_POSTGRES"),
+        help="also time a PostgreSQL store (default: $CSPR_BENCH_POSTGRES)",
+    )
+    args = parser.parse_args(argv)
+    settings = SMOKE if args.smoke else QUICK if args.quick else FULL
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    started = time.perf_counter()
+    print(f"cspr-engine benchmarks ({mode} run)")
+    print(f"Machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="cspr-bench-") as scratch:
+        work = Path(scratch)
+        commands = Commands(work)
+        rows = in_memory(settings)
+        rows += durable(
+            "SQLite",
+            lambda: Store(work / "durable.db"),
+            settings,
+            bare_sqlite(work, settings.durable_cases * 14),
+        )
+        if args.postgres:
+            rows += durable("PostgreSQL", postgres_store(args.postgres), settings, None)
+        rows += replay(commands, settings, MEASURED.get("psm"))
+        rows += latency(commands, settings)
+        rows += sweep(commands, settings)
+        rows += load_and_validate(commands, settings)
+    print(table(rows))
+    print(
+        f"Medians of {settings.repeats} runs per command and {settings.paths} passes of the "
+        f"main path; took {time.perf_counter() - started:.0f} s; load average at the end "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
