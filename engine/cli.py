@@ -649,6 +649,33 @@ def db_copy(ctx, source, target) -> None:
     )
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@click.pass_context
+@refusals
+def backup(ctx, path, force) -> None:
+    """Copy the case store into the new SQLite file PATH, while others carry on working.
+
+    The copy is one consistent moment of the store (SQLite's online backup). An existing
+    PATH is refused unless --force. To restore, stop cspr, copy the backup over the store,
+    and run `cspr case verify --all`.
+
+    \b
+    Example:
+      cspr backup backups/cases-$(date +%F).db
+    """
+    target = Path(path)
+    store = open_store(ctx, create=False)
+    if target.exists():
+        if Path(store.path).exists() and target.samefile(store.path):
+            fail(f"cspr: {path} is the case store itself; back it up to another file")
+        if not force:
+            fail(f"cspr: {path} already exists; choose a new file, or add --force to replace it")
+    cases = store.backup(target)
+    click.echo(f"backed up {cases} case(s) from {store.path} to {path}")
+
+
 @main.group()
 def scenario() -> None:
     """Run scenario files: cases stepped through a process on a simulated calendar."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -325,6 +326,41 @@ class Store:
                 f"{self.path} is busy: another writer held it for too long; nothing was "
                 "changed, try again"
             ) from None
+
+    def backup(self, target: str | Path) -> int:
+        """Copy a SQLite store into a new file ``target`` while others carry on writing:
+        SQLite's online backup copies one consistent moment of the store. The copy is
+        written beside ``target`` with the store's file permissions, checked, and only
+        then renamed into place. Returns the number of cases copied."""
+        import sqlite3
+
+        if self.dialect.name != "sqlite" or self.path == ":memory:":
+            raise StoreError(
+                f"{self.path} is not a SQLite file: back it up with pg_dump, or copy it into "
+                "a SQLite file with `cspr db copy`"
+            )
+        target = Path(target)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            copy = sqlite3.connect(partial, isolation_level=None)
+            try:
+                self.db.backup(copy)  # all pages in one step: one read snapshot
+                copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+                problem = copy.execute("PRAGMA quick_check").fetchone()[0]
+                cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
+            finally:
+                copy.close()
+            os.chmod(partial, os.stat(self.path).st_mode & 0o777)
+            if problem != "ok":
+                raise StoreError(f"the backup of {self.path} failed its check: {problem}")
+            os.replace(partial, target)
+            return int(cases)
+        except OSError as error:
+            raise StoreError(f"cannot write the backup {target}: {error.strerror}") from None
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write the backup {target}: {error}") from None
+        finally:
+            partial.unlink(missing_ok=True)
 
     def is_empty(self) -> bool:
         """Whether the store holds no case and no process text."""

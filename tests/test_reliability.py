@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -251,3 +252,71 @@ def test_a_writer_killed_at_random_points_leaves_every_case_whole(db, tmp_path):
     assert zygote.wait(timeout=60) == 0 and zygote.stderr.read() == ""
     assert len(done) > KILLS, "the writer should get some work done between kills"
     assert caught_in_flight > 1, "kills should land while an operation is under way"
+
+
+# -- backups --------------------------------------------------------------------------------------
+
+
+def test_backups_taken_while_a_writer_works_open_and_replay_and_restore(db, tmp_path):
+    """`cspr backup` during a stream of writes: each copy is whole, every case in it
+    replays from its history, later copies hold more, and restoring one verifies."""
+    zygote = start("zygote", db, str(tmp_path))
+    assert zygote.stdin and zygote.stdout
+    assert json.loads(zygote.stdout.readline() or "{}") == {"ready": True}
+    print("run 7 0", file=zygote.stdin, flush=True)
+    pid = json.loads(zygote.stdout.readline())["pid"]
+    backups = []
+    for n in range(4):
+        time.sleep(0.15)
+        path = tmp_path / f"backup-{n}.db"
+        result = CliRunner().invoke(main, ["--db", db, "backup", str(path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("backed up ") and result.output.endswith(f" {path}\n")
+        backups.append(path)
+    os.kill(pid, signal.SIGKILL)
+    assert json.loads(zygote.stdout.readline())["exited"] == pid
+    zygote.stdin.close()
+    assert zygote.wait(timeout=60) == 0
+    rows = []
+    for path in backups:
+        assert {p.name for p in tmp_path.glob(f"{path.name}*")} == {path.name}  # one file
+        with Store(path, create=False) as copy:
+            assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert [v.differences for v in verify_all(copy) if not v.ok] == []
+            rows.append(sum(len(copy.history(c.id)) for c in copy.cases()))
+    assert rows == sorted(rows) and rows[0] < rows[-1], rows
+    # Restore as the README says: set the store and its -wal and -shm files aside, then
+    # copy the backup into place and verify every case.
+    for suffix in ("", "-wal", "-shm"):
+        Path(db + suffix).unlink(missing_ok=True)
+    shutil.copy(backups[1], db)
+    restored = CliRunner().invoke(main, ["--db", db, "case", "verify", "--all"])
+    assert restored.exit_code == 0, restored.output
+    assert restored.output.endswith("all match\n")
+
+
+def test_backup_refuses_to_overwrite_unless_forced(tmp_path):
+    db = str(tmp_path / "cases.db")
+    open_shared(db, 1)
+    target = tmp_path / "copy.db"
+    target.write_bytes(b"an earlier file")
+
+    def backup(*args: str):
+        return CliRunner().invoke(main, ["--db", db, "backup", *args])
+
+    refused = backup(str(target))
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"cspr: {target} already exists; choose a new file, or add --force to replace it\n"
+    )
+    assert target.read_bytes() == b"an earlier file"
+    itself = backup(db, "--force")
+    assert itself.exit_code == 1 and "is the case store itself" in itself.output
+    forced = backup(str(target), "--force")
+    assert forced.output == f"backed up 2 case(s) from {db} to {target}\n"
+    with Store(target, create=False) as copy:
+        assert [c.ref for c in copy.cases()] == ["ONE", "MANY-0"]
+    nowhere = backup(str(tmp_path / "no-such-folder" / "copy.db"))
+    assert nowhere.exit_code == 1 and len(nowhere.output.splitlines()) == 1
+    assert nowhere.output.startswith("cspr: cannot write the backup")
+    assert list(tmp_path.glob(".*partial")) == []
