@@ -178,7 +178,9 @@ class Runtime:
             blank = self.store.find(str(case_id))
             after, sources = self._advance(process, bundle.hash, blank, typed, None, on)
             self._save(db, blank, after, sources, on, by, "open", None, note, typed)
-        return self.store.find(str(case_id))
+            # Read back before committing: the case as this change left it, not as a
+            # writer that commits straight after has.
+            return self.store.find(str(case_id))
 
     def set(
         self,
@@ -223,7 +225,7 @@ class Runtime:
                     raise Refused(f"'{event}' is not allowed now: {check.reason}")
             after, sources = self._advance(process, before.hash, before, typed, event, on)
             self._save(db, before, after, sources, on, by, action, event, note, typed)
-        return self.store.find(str(before.id))
+            return self.store.find(str(before.id))  # as this change left it (see open)
 
     def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
         """Mark deadlines that passed before ``as_of`` and raise their events."""
