@@ -49,6 +49,7 @@ diagram --check diagrams/`` can compare it with the process files. Graphviz (the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import os
 import re
@@ -446,6 +447,10 @@ class Page:
     collapsed: frozenset[str] = frozenset()
     #: "TB" or "LR" when measured; None to estimate (see :func:`choose_direction`).
     direction: str | None = None
+    #: Labels wrap at about this many characters (wider where a page is short of height).
+    width: int = WRAP
+    #: Boxes that have a page of their own count their deadlines instead of spelling them out.
+    terse: bool = False
 
 
 #: Pages are planned to print at least this large, a little over :data:`MIN_PRINTED`
@@ -454,6 +459,10 @@ PLAN_PRINTED = 8.3
 #: How much a page can hold, in box-sized units, before parts move to pages of their own.
 #: Measured so that every page of the shipped processes prints its text at 8 pt or more.
 PAGE_BUDGET: Mapping[str, float] = {"a4": 9.0, "a3": 16.0}
+#: Tighter ways to set a page that does not print at :data:`PLAN_PRINTED`, tried in order
+#: before it is split further: (label width, :attr:`Page.terse`). Wider labels make fewer
+#: lines, and a page that is short of height (most are, on landscape paper) prints larger.
+TIGHTER: tuple[tuple[int, bool], ...] = ((36, False), (44, False), (36, True), (44, True))
 
 
 def _weight(process: Process, state_id: str, collapsed: frozenset[str]) -> float:
@@ -479,6 +488,10 @@ def _page_weight(process: Process, page: Page) -> float:
     return sum(_weight(process, s, page.collapsed) for s in tops) + stubs
 
 
+#: Books already planned: (id of the process, paper, sources, measured) → (process, pages).
+_BOOKS: dict[tuple[int, str, bool, bool], tuple[Process, list[Page]]] = {}
+
+
 def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
     """The pages that show ``process`` legibly on ``paper``: an overview first, then, in
     document order, a page for each part too big to be drawn in full where it sits.
@@ -486,19 +499,53 @@ def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
     With Graphviz installed each page is laid out and measured, and parts move to pages
     of their own until its text prints at 8 pt or more; without it, :data:`PAGE_BUDGET`
     estimates the same. (The committed ``.dot`` is the whole chart, not these pages, so
-    it does not depend on Graphviz.)
+    it does not depend on Graphviz.) Planned once per process, paper and sources.
     """
     measure = dot_installed()
+    key = (id(process), paper, sources, measure)
+    known = _BOOKS.get(key)
+    if known is not None and known[0] is process:
+        return list(known[1])
+    book = _plan_pages(process, paper, sources, measure)
+    _BOOKS[key] = (process, book)
+    return list(book)
+
+
+def _plan_pages(process: Process, paper: str, sources: bool, measure: bool) -> list[Page]:
     budget = PAGE_BUDGET[paper]
     order = {s: i for i, s in enumerate(process.states)}
     result: list[Page] = []
 
-    def printed(page: Page) -> float:
+    def printed(page: Page, book: Sequence[Page] = ()) -> float:
         if not measure:
             weight = _page_weight(process, page)
             return MIN_PRINTED * min(2.0, (budget / weight) ** 0.5) if weight else 2 * MIN_PRINTED
-        drawing = _Drawing(process, paper, sources, None, None, page, (page,))
+        # In the book, in place of the page with the same root (a part has one page).
+        book = [page if other.root == page.root else other for other in book] or [page]
+        drawing = _Drawing(process, paper, sources, None, None, page, book)
         return printed_font_size(drawing.build().source)
+
+    def settle(page: Page, target: float, book: Sequence[Page] = ()) -> tuple[float, Page]:
+        """``page`` set the way it prints largest: either direction at the usual label
+        width, else the first of :data:`TIGHTER` that reaches ``target``."""
+        size = printed(page, book)
+        if not measure:
+            return size, page
+        drawing = _Drawing(process, paper, sources, None, None, page, (page,))
+        other = replace(page, direction="LR" if choose_direction(drawing) == "TB" else "TB")
+        if (other_size := printed(other, book)) > size:
+            size, page = other_size, other
+        best = (size, page)
+        for width, terse in TIGHTER if size < target else ():
+            trial = replace(page, width=width, terse=terse)
+            trial_size = printed(trial, book)
+            if trial_size >= target:
+                return trial_size, trial
+            best = max(best, (trial_size, trial), key=lambda found: found[0])
+        return best
+
+    def legible(root: str | None, collapsed: frozenset[str]) -> float:
+        return settle(Page(root, collapsed), PLAN_PRINTED)[0]
 
     def candidates(root: str | None, collapsed: frozenset[str]) -> list[str]:
         return [
@@ -518,7 +565,7 @@ def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
         wrappers = {
             s for s in everything if all(o == s or s in process.ancestors(o) for o in everything)
         }
-        size = printed(Page(root, collapsed))
+        size = legible(root, collapsed)
         while size < PLAN_PRINTED:
             choices = candidates(root, collapsed)
             if not choices:
@@ -535,40 +582,35 @@ def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
                 # insides as boxes, if that is legible.
                 inside = choose(wrapper)
                 trial = frozenset(collapsed | inside)
-                if (
-                    inside
-                    and max(printed(Page(root, trial, direction)) for direction in ("TB", "LR"))
-                    >= MIN_PRINTED
-                ):
+                if inside and legible(root, trial) >= PLAN_PRINTED:
                     return trial
                 parts = [wrapper]
             best = max(parts, key=lambda s: (saving[s], -order[s]))
             inner = set(process.descendants(best))
             collapsed = frozenset({s for s in collapsed if s not in inner} | {best})
-            size = printed(Page(root, collapsed))
+            size = legible(root, collapsed)
         # Small parts back in place where the page still prints large enough.
         for state_id in sorted(
             collapsed, key=lambda s: (_weight(process, s, frozenset()), order[s])
         ):
             trial = collapsed - {state_id}
-            if printed(Page(root, trial)) >= PLAN_PRINTED:
+            if legible(root, trial) >= PLAN_PRINTED:
                 collapsed = trial
         return collapsed
 
     def plan(root: str | None) -> None:
         collapsed = choose(root)
-        page = Page(root, collapsed)
-        if measure:  # the other direction, where it prints larger
-            drawing = _Drawing(process, paper, sources, None, None, page, (page,))
-            other = "LR" if choose_direction(drawing) == "TB" else "TB"
-            if printed(replace(page, direction=other)) > printed(page):
-                page = replace(page, direction=other)
-        result.append(page)
+        result.append(settle(Page(root, collapsed), PLAN_PRINTED)[1])
         for state_id in process.states:
             if state_id in collapsed:
                 plan(state_id)
 
     plan(None)
+    # Measured again with the page numbers in ("see page 12" can widen a box): a page
+    # now under MIN_PRINTED is set tighter.
+    for number, page in enumerate(result):
+        if measure and printed(page, result) < MIN_PRINTED:
+            result[number] = settle(Page(page.root, page.collapsed), PLAN_PRINTED, result)[1]
     return result
 
 
@@ -666,7 +708,7 @@ class _Drawing:
         rows = []
         for deadline in state.deadlines:
             text = f"{DEADLINE_MARK} {deadline_text(self.process, deadline)}"
-            body = _lines(text, WRAP + 4, _esc(self.mark(deadline.source)))
+            body = _lines(text, self.page.width + 4, _esc(self.mark(deadline.source)))
             attrs = ""
             if self.overlay is not None:
                 status, due = self.overlay.deadlines.get((state.id, deadline.id), (None, None))
@@ -693,7 +735,7 @@ class _Drawing:
         columns = 2 if badge else 1
         text = f"{FINAL_MARK} {state.label}" if state.kind == "final" else state.label
         # One row a line, so the badge stays one line tall beside a long title.
-        cells = [f"<B>{_esc(line)}</B>" for line in wrap(text, WRAP)]
+        cells = [f"<B>{_esc(line)}</B>" for line in wrap(text, self.page.width)]
         cells[-1] += _esc(self.mark(state.source))
         if extra:
             cells.append(f"<I>{_esc(extra)}</I>")
@@ -702,12 +744,18 @@ class _Drawing:
             f'<TR>{badge if i == 0 else spacer}<TD ALIGN="LEFT">{cell}</TD></TR>'
             for i, cell in enumerate(cells)
         ]
-        rows += self.deadline_rows(state, columns)
+        if not self.counts_deadlines(state.id):
+            rows += self.deadline_rows(state, columns)
         return (
             '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">'
             + "".join(rows)
             + "</TABLE>>"
         )
+
+    def counts_deadlines(self, state_id: str) -> bool:
+        """Whether the box of ``state_id`` counts its deadlines rather than spelling them
+        out: a part with a page of its own, on a page set tight (:attr:`Page.terse`)."""
+        return self.page.terse and state_id in self.page.collapsed
 
     def state_tooltip(self, state: State) -> str:
         role = responsible(self.process, state.id)
@@ -887,7 +935,11 @@ class _Drawing:
                 if self.process.states[s].kind in ("simple", "final")
             )
             page = self.detail_page(state_id)
-            extra = f"{count} steps inside" + (f": see page {page}" if page else "")
+            extra = f"{count} steps inside"
+            if self.counts_deadlines(state_id) and state.deadlines:
+                many = len(state.deadlines)
+                extra += f", {many} deadline{'s' if many > 1 else ''}"
+            extra += f": see page {page}" if page else ""
             attrs.update(shape="box3d", style="filled")
         attrs["label"] = self.state_label(state, cluster=False, extra=extra)
         if state.kind == "final":
@@ -914,7 +966,7 @@ class _Drawing:
         page = self.page_number(state_id)
         where = f", page {page}" if page else ""
         label = self.process.states[state_id].label
-        text = _lines(f"{'to' if outgoing else 'from'}: {label}", WRAP)
+        text = _lines(f"{'to' if outgoing else 'from'}: {label}", self.page.width)
         if page:
             text += f'<BR ALIGN="LEFT"/><I>see page {page}</I>'
         text += '<BR ALIGN="LEFT"/>'
@@ -959,10 +1011,10 @@ class _Drawing:
             label = "step" if len(steps) == 1 else "steps"
             numbers = ", ".join(str(n) for n in steps)
             parts.append(f'<FONT COLOR="{CASE_INK}"><B>{label} {numbers}</B></FONT>')
-        name = _lines(head + by, WRAP)
+        name = _lines(head + by, self.page.width)
         parts.append(f"<B>{name}</B>" if t.trigger == "event" else f"<I>{name}</I>")
         if condition:
-            parts.append(_lines(condition, WRAP))
+            parts.append(_lines(condition, self.page.width))
         label = '<BR ALIGN="LEFT"/>'.join(parts) + _esc(self.mark(t.source)) + '<BR ALIGN="LEFT"/>'
         tail = self.exit_node(source) if source else self.stub(graph, t.source_state, False)
         head_node = self.entry_node(target) if target else self.stub(graph, t.target, True)
@@ -1024,7 +1076,7 @@ class _Drawing:
         rows = [
             f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{TITLE_SIZE}"><B>'
             f"{_lines(title, 90)}</B></FONT></TD></TR>",
-            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_lines(caption, 110)}</TD></TR>',
+            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_lines(caption, 150)}</TD></TR>',
         ]
         if self.overlay is not None:
             rows.append(
@@ -1042,15 +1094,15 @@ class _Drawing:
             # A part's own page: the roles and its sources; the symbols are on page 1.
             roles.append(('<TD ALIGN="LEFT" COLSPAN="2"><I>Symbols: see page 1</I></TD>', ""))
             symbols = []
-        # As short as will fit about 1000 pt across (a page's width at 8 pt on A4):
-        # roles, then the symbols and the sources in as few columns as that allows.
+        # As short as will fit about 1020 pt across (a page's width at 8 pt on A4): the
+        # roles, the symbols and the sources flow down as few columns as that allows, a
+        # source never split and never parted from the column it starts.
+        entries = [roles] + [[row] for row in symbols] + cited
+        kinds = [0] + [1] * len(symbols) + [2] * len(cited)
         height = max(len(roles), 4)
         while True:
-            columns = [roles] + _columns([[row] for row in symbols], height)
-            columns += _columns(cited, height)
-            widths = [280] + [240] * (len(columns) - 1 - len(_columns(cited, height)))
-            widths += [330] * len(_columns(cited, height))
-            if sum(widths) <= 1000 or len(columns) <= 2:
+            columns, widths = _flow(entries, kinds, height, (280, 240, 330))
+            if sum(widths) + 12 * (len(columns) - 1) <= 1020 or len(columns) <= 2:
                 break
             height += 1
         height = max(len(c) for c in columns)
@@ -1150,19 +1202,27 @@ class _Drawing:
         return entries[1:]
 
 
-def _columns(entries: Sequence[Sequence[Any]], height: int) -> list[list[Any]]:
+def _flow(
+    entries: Sequence[Sequence[Any]], kinds: Sequence[int], height: int, widths: Sequence[int]
+) -> tuple[list[list[Any]], list[int]]:
     """Entries (lists of rows) packed into columns of at most ``height`` rows, never
-    splitting an entry unless it is taller than a column on its own."""
+    splitting an entry unless it is taller than a column on its own; and each column's
+    width, the widest ``widths[kind]`` of the entries in it."""
     columns: list[list[Any]] = []
+    sizes: list[int] = []
     column: list[Any] = []
-    for entry in entries:
+    size = 0
+    for entry, kind in zip(entries, kinds, strict=True):
         if column and len(column) + len(entry) > height:
             columns.append(column)
-            column = []
+            sizes.append(size)
+            column, size = [], 0
         column += entry
+        size = max(size, widths[kind])
     if column:
         columns.append(column)
-    return columns
+        sizes.append(size)
+    return columns, sizes
 
 
 # -- layout: which way the chart runs ------------------------------------------------------
@@ -1263,7 +1323,7 @@ def diagram(
         raise ValueError(f"paper is one of {', '.join(PAPERS)}, not {paper!r}")
     if page is None:
         return _Drawing(process, paper, sources, overlay, dpi).build()
-    book = pages(process, paper or "a3")
+    book = pages(process, paper or "a3", sources)
     if not 1 <= page <= len(book):
         raise ValueError(f"there are {len(book)} pages, not {page}")
     return _Drawing(process, paper, sources, overlay, dpi, book[page - 1], book).build()
@@ -1277,7 +1337,7 @@ def dot_source(process: Process, **options: Any) -> str:
 
 def print_pdf(process: Process, paper: str = "a3", **options: Any) -> bytes:
     """Every page of ``process`` on ``paper``, as one PDF. Needs ``dot``."""
-    count = len(pages(process, paper))
+    count = len(pages(process, paper, options.get("sources", True)))
     parts = [
         render_bytes(dot_source(process, paper=paper, page=n, **options), "pdf")
         for n in range(1, count + 1)
@@ -1305,6 +1365,7 @@ def render_bytes(source: str, fmt: str) -> bytes:
         raise DotMissing() from None
 
 
+@functools.lru_cache(maxsize=512)
 def printed_font_size(source: str) -> float:
     """How large :data:`FONT_SIZE` text comes out once ``size`` has scaled the drawing.
 
@@ -1642,7 +1703,7 @@ def diagram_command(
         if page is not None:
             if chosen_paper is None:
                 raise click.UsageError("--page needs --paper a4 or a3")
-            count = len(pages(process, chosen_paper))
+            count = len(pages(process, chosen_paper, not no_sources))
             if page > count:
                 raise Stop(
                     f"cspr: {process.id} has {count} page(s) on {chosen_paper.upper()}, not {page}"
@@ -1651,7 +1712,7 @@ def diagram_command(
             data = render_bytes(printed[0], fmt)
         elif fmt == "pdf" and chosen_paper:
             data = print_pdf(process, chosen_paper, **options)
-            count = len(pages(process, chosen_paper))
+            count = len(pages(process, chosen_paper, not no_sources))
             printed = [
                 dot_source(process, paper=chosen_paper, page=n, **options)
                 for n in range(1, count + 1)
