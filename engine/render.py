@@ -55,6 +55,7 @@ import os
 import re
 import sys
 import textwrap
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -451,6 +452,8 @@ class Page:
     width: int = WRAP
     #: Boxes that have a page of their own count their deadlines instead of spelling them out.
     terse: bool = False
+    #: Parallel lanes in two rows, not one (for a page short of width).
+    stack: bool = False
 
 
 #: Pages are planned to print at least this large, a little over :data:`MIN_PRINTED`
@@ -460,9 +463,18 @@ PLAN_PRINTED = 8.3
 #: Measured so that every page of the shipped processes prints its text at 8 pt or more.
 PAGE_BUDGET: Mapping[str, float] = {"a4": 9.0, "a3": 16.0}
 #: Tighter ways to set a page that does not print at :data:`PLAN_PRINTED`, tried in order
-#: before it is split further: (label width, :attr:`Page.terse`). Wider labels make fewer
-#: lines, and a page that is short of height (most are, on landscape paper) prints larger.
-TIGHTER: tuple[tuple[int, bool], ...] = ((36, False), (44, False), (36, True), (44, True))
+#: before it is split further: (label width, :attr:`Page.terse`, :attr:`Page.stack`). Wider
+#: labels make fewer lines, so a page short of height (most are, on landscape paper) prints
+#: larger; lanes in two rows help one short of width.
+TIGHTER: tuple[tuple[int, bool, bool], ...] = (
+    (36, False, False),
+    (44, False, False),
+    (36, True, False),
+    (44, True, False),
+    (WRAP, False, True),
+    (36, False, True),
+    (36, True, True),
+)
 
 
 def _weight(process: Process, state_id: str, collapsed: frozenset[str]) -> float:
@@ -536,8 +548,8 @@ def _plan_pages(process: Process, paper: str, sources: bool, measure: bool) -> l
         if (other_size := printed(other, book)) > size:
             size, page = other_size, other
         best = (size, page)
-        for width, terse in TIGHTER if size < target else ():
-            trial = replace(page, width=width, terse=terse)
+        for width, terse, stack in TIGHTER if size < target else ():
+            trial = replace(page, width=width, terse=terse, stack=stack)
             trial_size = printed(trial, book)
             if trial_size >= target:
                 return trial_size, trial
@@ -923,6 +935,8 @@ class _Drawing:
                             self.add_state(lane, child, depth + 1)
                     else:
                         self.add_state(cluster, child, depth + 1, region=state.kind == "parallel")
+                if state.kind == "parallel":
+                    self.stack_regions(cluster, state_id)
             return
         role = responsible(self.process, state_id)
         fill = self.fills.get(role, NO_ROLE_FILL) if role else NO_ROLE_FILL
@@ -949,16 +963,28 @@ class _Drawing:
             attrs.update(penwidth="4", color=CASE_INK)
         graph.node(state_id, **attrs)
 
+    def lanes_per_row(self, state_id: str) -> int:
+        """How many regions of a parallel step stand side by side (:attr:`Page.stack`)."""
+        count = len(self.process.states[state_id].children)
+        return (count + 1) // 2 if self.page.stack and count > 2 else count
+
     def align_regions(self, graph: Any, tail: str, target: str) -> None:
         """An arrow into a parallel step points at its first region; invisible arrows to
-        the others keep all regions starting side by side."""
+        the others keep the regions of its first row starting side by side."""
         state = self.process.states[target]
         if state.kind != "parallel" or not self.is_cluster(target):
             return
-        for region in state.children[1:]:
+        for region in state.children[1 : self.lanes_per_row(target)]:
             graph.edge(tail, self.entry_node(region), style="invis")
         for region in state.children:
             self.align_regions(graph, tail, region)
+
+    def stack_regions(self, graph: Any, state_id: str) -> None:
+        """Invisible arrows that put each region of a second row under one of the first."""
+        children = self.process.states[state_id].children
+        per_row = self.lanes_per_row(state_id)
+        for above, below in zip(children, children[per_row:], strict=False):
+            graph.edge(self.exit_node(above), self.entry_node(below), style="invis")
 
     def stub(self, graph: Any, state_id: str, outgoing: bool) -> str:
         """A grey box for a step on another page, where an arrow leaves or enters this one."""
@@ -1446,6 +1472,74 @@ def merge_pdfs(documents: Sequence[bytes]) -> bytes:
     return bytes(out)
 
 
+@dataclass(frozen=True)
+class PrintedPage:
+    """One page of a PDF as it prints at its own size: its size and its smallest text."""
+
+    width: float  #: points
+    height: float  #: points
+    smallest: float  #: points; 0 when the page has no text
+
+    def fits(self, paper: str) -> bool:
+        """Whether the page fits a landscape sheet of ``paper`` (to the nearest point)."""
+        width, height = PAPERS[paper]
+        return self.width <= round(width * 72) + 1 and self.height <= round(height * 72) + 1
+
+
+_PDF_STRING = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>")
+_PDF_OPERATION = re.compile(rb"((?:[-+]?(?:\d+\.?\d*|\.\d+)\s+)*)(cm|Tm|Tf|q|Q)\b|/[^\s/\[\]()<>]+")
+
+
+def printed_pages(document: bytes) -> list[PrintedPage]:
+    """The pages of a PDF written by Graphviz (and :func:`merge_pdfs`), with the size of
+    the smallest text on each: the font size times the text and drawing scale, that is
+    what it measures on paper. Reads only what cairo writes (Flate streams, ``cm``,
+    ``Tm`` and ``Tf``), so the committed PDFs are checked without running ``dot``."""
+    objects, _ = _pdf_objects(document)
+    found = []
+    for number in sorted(objects):
+        head = objects[number].partition(b"stream")[0]
+        if not re.search(rb"/Type\s*/Page\b", head):
+            continue
+        box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", head).group(1).split()]
+        smallest = 0.0
+        for ref in re.findall(
+            rb"(\d+)\s+0\s+R", re.search(rb"/Contents\s*(\[[^\]]*\]|\d+\s+0\s+R)", head).group(1)
+        ):
+            body = objects[int(ref)]
+            data = body[body.index(b"stream") + len(b"stream") :].lstrip(b"\r\n")
+            data = data[: data.rindex(b"endstream")]
+            if b"FlateDecode" in body.partition(b"stream")[0]:
+                data = zlib.decompressobj().decompress(data)
+            for size in _text_sizes(_PDF_STRING.sub(b"()", data)):
+                smallest = size if not smallest else min(smallest, size)
+        found.append(PrintedPage(box[2] - box[0], box[3] - box[1], smallest))
+    return found
+
+
+def _text_sizes(content: bytes) -> Iterator[float]:
+    """The size on paper of each piece of text in a page's content stream."""
+    scale, stack, text, font = 1.0, [], 1.0, 0.0
+    for match in _PDF_OPERATION.finditer(content):
+        operator = match.group(2)
+        if operator is None:
+            continue
+        values = [float(v) for v in match.group(1).split()]
+        if operator == b"q":
+            stack.append(scale)
+        elif operator == b"Q":
+            scale = stack.pop() if stack else 1.0
+        elif operator == b"cm" and len(values) >= 6:
+            a, b, c, d = values[-6:-2]
+            scale *= abs(a * d - b * c) ** 0.5
+        elif operator == b"Tm" and len(values) >= 6:
+            a, b, c, d = values[-6:-2]
+            text = abs(a * d - b * c) ** 0.5
+        elif operator == b"Tf" and values:
+            font = abs(values[-1])
+            yield round(font * text * scale, 2)
+
+
 def _pdf_trailer(document: bytes) -> bytes:
     return document[document.rindex(b"trailer") :]
 
@@ -1534,8 +1628,16 @@ def process_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.yaml") if p.is_file())
 
 
+def pdf_name(stem: str, paper: str, main_paper: str) -> str:
+    """The committed PDF for ``paper``: ``<stem>.pdf`` on the main paper, else
+    ``<stem>-<paper>.pdf`` (so ``cspr.pdf`` is A3 and ``cspr-a4.pdf`` A4)."""
+    return f"{stem}.pdf" if paper == main_paper else f"{stem}-{paper}.pdf"
+
+
 def stale_diagrams(directory: Path, folder: Path, paper: str = "a3") -> list[str]:
-    """One line per committed diagram in ``directory`` that no longer matches its process."""
+    """One line per committed diagram in ``directory`` that no longer matches its process,
+    is missing, or has a PDF page that does not fit its paper or prints text under
+    :data:`MIN_PRINTED` (read from the PDF itself, so this needs no Graphviz)."""
     lines = []
     fix = f"run: cspr diagram --write {_shown(directory)}"
     expected = set()
@@ -1545,13 +1647,22 @@ def stale_diagrams(directory: Path, folder: Path, paper: str = "a3") -> list[str
         text = dot_source(_load(path), paper=paper)
         if not dot_file.is_file():
             lines.append(f"{_shown(dot_file)}: missing; {fix}")
-        elif dot_file.read_text(encoding="utf-8") != text:
+            continue
+        if dot_file.read_text(encoding="utf-8") != text:
             lines.append(f"{_shown(dot_file)}: stale, {path.name} has changed; {fix}")
-        else:
-            for suffix in ("svg", "pdf"):
-                other = dot_file.with_suffix(f".{suffix}")
-                if not other.is_file():
-                    lines.append(f"{_shown(other)}: missing; {fix}")
+            continue
+        svg = dot_file.with_suffix(".svg")
+        if not svg.is_file():
+            lines.append(f"{_shown(svg)}: missing; {fix}")
+        for sheet in PAPERS:
+            pdf = directory / pdf_name(path.stem, sheet, paper)
+            if not pdf.is_file():
+                lines.append(f"{_shown(pdf)}: missing; {fix}")
+                continue
+            lines += [
+                f"{_shown(pdf)}: {problem}; {fix}"
+                for problem in _print_problems(pdf.read_bytes(), sheet)
+            ]
     for dot_file in sorted(directory.glob("*.dot")):
         if dot_file.name not in expected:
             lines.append(
@@ -1560,20 +1671,43 @@ def stale_diagrams(directory: Path, folder: Path, paper: str = "a3") -> list[str
     return lines
 
 
+def _print_problems(document: bytes, paper: str) -> list[str]:
+    """What is wrong with a PDF printed on ``paper``, one phrase a page."""
+    try:
+        found = printed_pages(document)
+    except (AttributeError, ValueError, IndexError, zlib.error):
+        return ["not a PDF written by cspr diagram"]
+    problems = []
+    for number, page in enumerate(found, start=1):
+        if not page.fits(paper):
+            problems.append(
+                f"page {number} is {page.width:.0f} x {page.height:.0f} pt, "
+                f"larger than {paper.upper()} landscape"
+            )
+        elif page.smallest < MIN_PRINTED:
+            problems.append(
+                f"page {number} prints its text at {page.smallest:.1f} pt on {paper.upper()}, "
+                f"under {MIN_PRINTED:g} pt"
+            )
+    return problems or ([] if found else ["has no pages"])
+
+
 def write_diagrams(directory: Path, folder: Path, paper: str = "a3") -> list[Path]:
-    """Write dot, svg and pdf for every process in ``folder``; the paths written."""
+    """Write dot, svg and a PDF for each paper (see :func:`pdf_name`) for every process in
+    ``folder``; the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for path in process_files(folder):
         process = _load(path)
         text = dot_source(process, paper=paper)
         outputs = {
-            "dot": text.encode("utf-8"),
-            "svg": render_bytes(text, "svg"),
-            "pdf": print_pdf(process, paper),
+            f"{path.stem}.dot": text.encode("utf-8"),
+            f"{path.stem}.svg": render_bytes(text, "svg"),
         }
-        for fmt, data in outputs.items():
-            target = directory / f"{path.stem}.{fmt}"
+        for sheet in PAPERS:
+            outputs[pdf_name(path.stem, sheet, paper)] = print_pdf(process, sheet)
+        for name, data in outputs.items():
+            target = directory / name
             target.write_bytes(data)
             written.append(target)
     return written
@@ -1635,7 +1769,8 @@ def _fail(message: str) -> None:
     "write_dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Write dot, svg and pdf for every process file into DIR.",
+    help="Write dot, svg and a PDF for each paper (<id>.pdf on --paper, <id>-a4.pdf or "
+    "<id>-a3.pdf on the other) for every process file into DIR.",
 )
 @click.pass_context
 def diagram_command(

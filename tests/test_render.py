@@ -229,13 +229,16 @@ def _processes(tmp_path: Path) -> Path:
     return folder
 
 
+@needs_dot
 def test_check_passes_on_fresh_diagrams_and_fails_on_a_stale_one(tmp_path):
     folder = _processes(tmp_path)
     out = tmp_path / "diagrams"
     out.mkdir()
-    (out / "mini.dot").write_text(dot_source(load_process(folder / "mini.yaml")), encoding="utf-8")
+    process = load_process(folder / "mini.yaml")
+    (out / "mini.dot").write_text(dot_source(process), encoding="utf-8")
     (out / "mini.svg").write_text("<svg/>", encoding="utf-8")
-    (out / "mini.pdf").write_bytes(b"%PDF-")
+    (out / "mini.pdf").write_bytes(render.print_pdf(process, "a3"))
+    (out / "mini-a4.pdf").write_bytes(render.print_pdf(process, "a4"))
     env = {"CSPR_PROCESSES": str(folder)}
 
     fresh = invoke("--check", str(out), env=env)
@@ -273,7 +276,8 @@ def test_write_then_check_passes(tmp_path):
     env = {"CSPR_PROCESSES": str(folder)}
     written = invoke("--write", str(out), env=env)
     assert written.exit_code == 0, written.output
-    assert sorted(p.name for p in out.iterdir()) == ["mini.dot", "mini.pdf", "mini.svg"]
+    names = ["mini-a4.pdf", "mini.dot", "mini.pdf", "mini.svg"]
+    assert sorted(p.name for p in out.iterdir()) == names
     assert invoke("--check", str(out), env=env).exit_code == 0
 
 
@@ -283,6 +287,51 @@ def test_the_committed_diagrams_match_the_process_files():
         pytest.skip("no diagrams committed yet")
     lines = render.stale_diagrams(diagrams, ROOT / "processes")
     assert not lines, "\n".join(lines)
+
+
+@needs_dot
+def test_check_fails_on_a_pdf_that_prints_under_8_pt_or_is_too_big(tmp_path):
+    folder = _processes(tmp_path)
+    out = tmp_path / "diagrams"
+    env = {"CSPR_PROCESSES": str(folder)}
+    assert invoke("--write", str(out), env=env).exit_code == 0
+    # The whole chart blown up to a poster: too big for A4; on a postcard: too small.
+    source = dot_source(load_process(folder / "mini.yaml"), paper=None)
+    for name, size in (("mini-a4.pdf", "20,14"), ("mini.pdf", "4,3")):
+        sized = source.replace("digraph mini {", f'digraph mini {{\n\tsize="{size}!"', 1)
+        (out / name).write_bytes(render_bytes(sized, "pdf"))
+    result = invoke("--check", str(out), env=env)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, lines
+    text = "\n".join(lines)
+    assert re.search(r"mini\.pdf: page 1 prints its text at \d\.\d pt on A3, under 8 pt", text)
+    assert re.search(r"mini-a4\.pdf: page 1 is \d+ x \d+ pt, larger than A4 landscape", text)
+
+
+def test_every_page_of_the_committed_pdfs_fits_its_paper_and_prints_at_8_pt_or_more():
+    """Read from the committed PDFs (no Graphviz run): A3 and A4, every shipped process."""
+    diagrams = ROOT / "diagrams"
+    if not any(diagrams.glob("*.pdf")):
+        pytest.skip("no diagrams committed yet")
+    for process in SHIPPED:
+        for paper in ("a3", "a4"):
+            path = diagrams / render.pdf_name(process.stem, paper, "a3")
+            found = render.printed_pages(path.read_bytes())
+            assert found, path
+            for number, page in enumerate(found, start=1):
+                assert page.fits(paper), (path.name, number, page)
+                assert page.smallest >= render.MIN_PRINTED, (path.name, number, page)
+
+
+@needs_dot
+def test_printed_pages_reads_the_size_dot_scaled_the_text_to():
+    process = load_process(MINI)
+    for paper in ("a4", "a3"):
+        source = dot_source(process, paper=paper, page=1)
+        (page,) = render.printed_pages(render_bytes(source, "pdf"))
+        assert page.smallest == pytest.approx(render.printed_font_size(source), abs=0.06)
+        assert page.fits(paper)
 
 
 # -- one case on the diagram ---------------------------------------------------------------
