@@ -36,8 +36,11 @@ printed version is a book of pages (:func:`pages`): an overview with the key, th
 for each part too big to draw where it sits, shown there as a 3-D box ("see page 5");
 arrows to and from other pages end in dashed grey boxes that name the page. Each page is
 laid out, measured (:func:`printed_font_size`) and split further until its text prints at
-8 pt or more, top to bottom or left to right, whichever prints larger. The PDF holds every
-page (:func:`merge_pdfs`); ``--page N`` draws one.
+8 pt or more, top to bottom or left to right, whichever prints larger; before a page is
+split it is set tighter (:data:`TIGHTER`: wider labels, boxes that count their deadlines,
+parallel lanes in two rows). The PDF holds every page (:func:`merge_pdfs`); ``--page N``
+draws one. :func:`printed_pages` reads page and text sizes back out of a PDF, so ``--check``
+can hold the committed A3 and A4 PDFs to that without running Graphviz.
 
 The committed ``diagrams/<process>.dot`` (and ``.svg``, for screens, with tooltips) is the
 whole chart on one A3 sheet; its text is deterministic (document order, no dates, no
