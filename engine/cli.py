@@ -56,8 +56,9 @@ def refusals(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def parse_date_option(
-    _ctx: click.Context | None, _param: click.Parameter | None, value: str | None
+    _ctx: click.Context | None, param: click.Parameter | None, value: str | None
 ) -> dt.date | None:
+    """A date option's value, or one line saying why it is not a date (exit 1)."""
     if value is None:
         return None
     from .calendar import DateError, parse_date
@@ -65,7 +66,8 @@ def parse_date_option(
     try:
         return parse_date(value)
     except DateError as error:
-        raise click.BadParameter(str(error)) from None
+        fail(f"cspr: {param.opts[0] if param else 'date'}: {error}")
+        return None  # not reached: fail() exits
 
 
 def date_option(name: str, help_text: str) -> Callable[..., Any]:

@@ -165,6 +165,7 @@ class Runtime:
         on = on or dt.date.today()
         typed = self._typed_facts(process, facts or {})
         _check_ref(ref)
+        _check_words(by, note)
         with self.store.transaction() as db:
             self.store.pin_bundle(
                 bundle.hash, process.id, process.version, bundle.to_json(), _now()
@@ -209,6 +210,7 @@ class Runtime:
 
     def _change(self, key, facts, event, on, by, note, action) -> CaseRecord:
         on = on or dt.date.today()
+        _check_words(by, note)
         with self.store.transaction() as db:
             before = self._find(key)
             process = self.process_of(before)
@@ -230,6 +232,7 @@ class Runtime:
     def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
         """Mark deadlines that passed before ``as_of`` and raise their events."""
         as_of = as_of or dt.date.today()
+        _check_words(by, None)
         report = []
         for case_id in self.store.due_case_ids(as_of.isoformat()):
             with self.store.transaction() as db:
@@ -457,12 +460,29 @@ def _default_processes_dir() -> Path:
 def _check_ref(ref: str | None) -> None:
     if ref is None:
         return
-    if not ref.strip() or len(ref) > 200 or any(ord(c) < 32 for c in ref):
-        raise Refused("a reference is 1 to 200 printable characters")
+    _check_label("a reference", ref)
     if ref.isdigit():
         raise Refused(
             f"reference '{ref}' is all digits and would be confused with a case id; "
             "add a letter, e.g. 'LA-{ref}'"
+        )
+
+
+def _check_label(what: str, text: str) -> None:
+    """References and names: one line of 1 to 200 printable characters (no control or
+    invisible formatting characters, which could disguise one reference as another)."""
+    if not text.strip() or len(text) > 200 or not text.isprintable():
+        raise Refused(f"{what} is 1 to 200 printable characters")
+
+
+def _check_words(by: str | None, note: str | None) -> None:
+    """Who records a change, and the note with it."""
+    if by is not None:
+        _check_label("who records a change (--by)", by)
+    if note is not None and len(note) > fact_values.MAX_TEXT:
+        raise Refused(
+            f"a note is at most {fact_values.MAX_TEXT:,} characters (this one has "
+            f"{len(note):,}); keep long documents in your records system and refer to them"
         )
 
 

@@ -25,6 +25,10 @@ from .loader import Bundle
 from .runtime import Refused, Runtime
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
+#: Who the replayed changes are recorded by. References, names and notes do not change a
+#: case's course, so replay leaves them out (and is not refused by today's rules for them).
+REPLAYER = "cspr verify"
+
 #: The stored fields of a deadline that replay must reproduce.
 DEADLINE_FIELDS = ("state", "name", "armed_on", "due", "status", "closed_on", "raised_on")
 
@@ -135,19 +139,17 @@ def _replay(
         on = dt.date.fromisoformat(row.happened_on)
         try:
             if row.action == "open":
-                opened = runtime.open(
-                    bundle, given, on=on, by=row.recorded_by, ref=record.ref, note=row.note
-                )
+                opened = runtime.open(bundle, given, on=on, by=REPLAYER)
                 case_id = opened.id
             elif case_id is None:
                 return None, f"revision {row.revision}: the history does not start with 'open'"
             elif row.action == "set":
-                runtime.set(str(case_id), given, on=on, by=row.recorded_by, note=row.note)
+                runtime.set(str(case_id), given, on=on, by=REPLAYER)
             elif row.action == "send":
                 event = row.event or ""
-                runtime.send(str(case_id), event, on, given, by=row.recorded_by, note=row.note)
+                runtime.send(str(case_id), event, on, given, by=REPLAYER)
             elif row.action == "tick":
-                runtime.tick(_tick_as_of(row, record), by=row.recorded_by)
+                runtime.tick(_tick_as_of(row, record), by=REPLAYER)
             else:
                 return case_id, f"revision {row.revision}: unknown action '{row.action}'"
         except (Refused, StoreError) as error:
