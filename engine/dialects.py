@@ -56,6 +56,8 @@ class Dialect:
     schema_lock: tuple[str, ...] = ()
     #: Errors the driver raises for a broken constraint (a duplicate reference).
     integrity_errors: tuple[type[BaseException], ...] = ()
+    #: Errors the driver raises when the database cannot do what was asked (busy, gone).
+    operational_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, location: str):
         self.location = location
@@ -82,6 +84,10 @@ class Dialect:
         """Whether ``error`` means another writer held the store for too long."""
         return False
 
+    def lost(self, error: BaseException) -> str | None:
+        """Why the store stopped answering, if ``error`` says it did."""
+        return None
+
 
 class SQLite(Dialect):
     """One file in WAL mode; a write transaction takes the file's write lock at once
@@ -98,6 +104,7 @@ class SQLite(Dialect):
         " BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
     )
     integrity_errors = (sqlite3.IntegrityError,)
+    operational_errors = (sqlite3.OperationalError,)
 
     def connect(self, create: bool) -> sqlite3.Connection:
         path = self.location
@@ -167,6 +174,7 @@ class PostgreSQL(Dialect):
                 "a PostgreSQL store needs psycopg: pip install 'cspr-engine[postgres]'"
             ) from None
         self.integrity_errors = (psycopg.errors.IntegrityError,)
+        self.operational_errors = (psycopg.OperationalError,)
         try:
             db = psycopg.connect(self.location, autocommit=True, connect_timeout=10)
         except psycopg.Error as error:
@@ -190,6 +198,10 @@ class PostgreSQL(Dialect):
 
     def is_busy(self, error: BaseException) -> bool:
         return type(error).__name__ in ("LockNotAvailable", "QueryCanceled")
+
+    def lost(self, error: BaseException) -> str | None:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        return f"the database stopped answering ({reason})"
 
 
 @functools.lru_cache(maxsize=256)

@@ -222,7 +222,10 @@ class Store:
         return self._run(self.db, sql, args)
 
     def _run(self, db: Any, sql: str, args: Sequence[Any]) -> Any:
-        return db.execute(self.dialect.sql(sql), tuple(args))
+        try:
+            return db.execute(self.dialect.sql(sql), tuple(args))
+        except self.dialect.operational_errors as error:
+            raise self._explained(error) from None
 
     # -- schema -----------------------------------------------------------------------
 
@@ -300,32 +303,34 @@ class Store:
 
     @contextlib.contextmanager
     def _begun(self, begin: str) -> Iterator[None]:
-        try:
-            self.db.execute(begin)
-        except Exception as error:
-            self._busy(error)
-            raise
+        self.execute(begin)
         try:
             yield
         except BaseException as error:
             with contextlib.suppress(Exception):
                 self.db.execute("ROLLBACK")
-            self._busy(error)
+            if isinstance(error, self.dialect.operational_errors):
+                raise self._explained(error) from None
             raise
         try:
-            self.db.execute("COMMIT")
-        except Exception as error:
+            self.execute("COMMIT")
+        except StoreError as error:
             with contextlib.suppress(Exception):
                 self.db.execute("ROLLBACK")
-            self._busy(error)
-            raise
-
-    def _busy(self, error: BaseException) -> None:
-        if self.dialect.is_busy(error):
             raise StoreError(
+                f"{error}; the change may or may not have been recorded: look at the case's "
+                "history before recording it again"
+            ) from None
+
+    def _explained(self, error: BaseException) -> BaseException:
+        """A driver's error as an operator's one line, where it is one they can act on."""
+        if self.dialect.is_busy(error):
+            return StoreError(
                 f"{self.path} is busy: another writer held it for too long; nothing was "
                 "changed, try again"
-            ) from None
+            )
+        lost = self.dialect.lost(error)
+        return StoreError(f"{self.path}: {lost}") if lost else error
 
     def backup(self, target: str | Path) -> int:
         """Copy a SQLite store into a new file ``target`` while others carry on writing:

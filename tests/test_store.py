@@ -198,3 +198,14 @@ def test_postgresql_without_its_driver_says_how_to_install_it():
     assert done.stderr == (
         "cspr: a PostgreSQL store needs psycopg: pip install 'cspr-engine[postgres]'\n"
     )
+
+
+def test_a_database_that_goes_away_mid_session_is_one_line(postgres_location, postgres_admin):
+    with Store(postgres_location) as store:
+        runtime = Runtime(store)
+        runtime.open(MINI, {"aware_on": "2019-12-20"}, on=D("2019-12-20"), ref="LA-1")
+        postgres_admin.execute("SELECT pg_terminate_backend(%s)", (store.db.info.backend_pid,))
+        with pytest.raises(StoreError, match="the database stopped answering"):
+            runtime.set("LA-1", {"child_died": "true"}, on=D("2019-12-21"))
+    with Store(postgres_location) as store:
+        assert store.find("LA-1").revision == 1
