@@ -17,7 +17,6 @@ import functools
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 #: How long a writer waits for another writer before giving up, in seconds.
 WAIT_SECONDS = 60
@@ -155,6 +154,8 @@ class PostgreSQL(Dialect):
     schema_lock = ("SELECT pg_advisory_xact_lock(7243001)",)
 
     def display(self) -> str:
+        from urllib.parse import quote, urlsplit, urlunsplit
+
         parts = urlsplit(self.location)
         if parts.password is None:
             return self.location
