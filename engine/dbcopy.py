@@ -89,6 +89,11 @@ def _replays(target: Store) -> None:
         )
 
 
+def table_rows(store: Store, table: str) -> Iterator[tuple[Any, ...]]:
+    """Every row of a table, in key order (the ``meta`` table by key)."""
+    return _rows(store, table, _columns(store, table), TABLES.get(table, "key"))
+
+
 def _columns(store: Store, table: str) -> list[str]:
     cursor = store.execute(f"SELECT * FROM {table} LIMIT 0")
     columns = [d[0] for d in cursor.description]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import subprocess
@@ -148,8 +149,9 @@ def _writer(db: str, event_count: int, name: str) -> None:
             rt.set("LA-1", {"abuse_or_neglect": ["known", "suspected"][i % 2]}, by=name)
 
 
-def test_concurrent_writers_lose_nothing(store_location):
-    db = store_location
+def test_concurrent_writers_lose_nothing(tmp_path):
+    # On PostgreSQL too: see test_reliability.py's 16 writers.
+    db = str(tmp_path / "c.db")
     with Store(db) as store:
         open_mini(Runtime(store))
     root = str(Path(__file__).parent.parent)
@@ -253,3 +255,25 @@ def test_a_schema_1_store_is_upgraded_in_place_keeping_its_cases(store_location)
         assert row.action == "open" and row.facts_given is None
         Runtime(store).send("LA-1", "panel_notified", on=D("2019-12-31"))
         assert store.history(store.find("LA-1").id)[-1].facts_given == {}
+
+
+def test_a_change_reports_the_revision_it_wrote_though_another_follows_at_once(
+    store_location, monkeypatch
+):
+    with Store(store_location) as store, Store(store_location) as other:
+        runtime = Runtime(store)
+        open_mini(runtime)
+        plain = Store.transaction
+
+        @contextlib.contextmanager
+        def then_someone_else_writes(self):
+            with plain(self) as db:
+                yield db
+            if self is store:  # committed: a colleague records a change straight after
+                monkeypatch.setattr(Store, "transaction", plain)
+                Runtime(other).set("LA-1", {"abuse_or_neglect": "known"}, by="colleague")
+
+        monkeypatch.setattr(Store, "transaction", then_someone_else_writes)
+        record = runtime.set("LA-1", {"abuse_or_neglect": "suspected"}, on=D("2019-12-23"))
+        assert (record.revision, record.facts["abuse_or_neglect"]) == (2, "suspected")
+        assert store.find("LA-1").revision == 3

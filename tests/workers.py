@@ -95,10 +95,12 @@ def _cli(db: str):
     return act
 
 
-def warm_up() -> None:
-    """Import and compile everything a writer needs, so that forked writers start at once."""
+def warm_up(db: str) -> None:
+    """Import and compile everything a writer needs, so that forked writers start at once
+    (opening the store once loads its driver)."""
     from engine import cli  # noqa: F401
 
+    Store(db).close()
     with Store(":memory:") as scratch:
         _run(Runtime(scratch), {"action": "open", "ref": "WARM-UP"})
         _run(Runtime(scratch), {"action": "send", "ref": "WARM-UP", "event": "review_done",
@@ -127,7 +129,7 @@ def fork(folder: str, name: str, work) -> int:
 def race_all(db: str, workers: int, count: int, cases: int, folder: str) -> None:
     """Fork ``workers`` racing writers at once (odd ones through the API, even ones through
     the CLI) and wait for them; exit 1 if any of them failed."""
-    warm_up()
+    warm_up(db)
     pids = [
         fork(folder, f"race-{w}", lambda w=w: race(db, w, count, "api" if w % 2 else "cli", cases))
         for w in range(workers)
@@ -140,7 +142,7 @@ def zygote(db: str, folder: str) -> None:
     """Import and compile everything once, then on each ``run SEED FIRST`` line read from
     stdin fork a writer (:func:`stream`) whose lines go to ``folder/run-FIRST.jsonl``;
     print its pid, and when it dies (the test kills it), how."""
-    warm_up()
+    warm_up(db)
     say(ready=True)
     for line in sys.stdin:
         _, seed, first = line.split()
