@@ -659,9 +659,11 @@ def db_copy(ctx, source, target) -> None:
 def backup(ctx, path, force) -> None:
     """Copy the case store into the new SQLite file PATH, while others carry on working.
 
-    The copy is one consistent moment of the store (SQLite's online backup). An existing
-    PATH is refused unless --force. To restore, stop cspr, copy the backup over the store,
-    and run `cspr case verify --all`.
+    The copy is one consistent moment of the store (SQLite's online backup; for a
+    PostgreSQL store, every row copied in one snapshot and checked row for row). An
+    existing PATH is refused unless --force. To restore, stop cspr, copy the backup over
+    the store (for PostgreSQL: `cspr db copy PATH` into an empty database), and run
+    `cspr case verify --all`.
 
     \b
     Example:

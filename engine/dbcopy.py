@@ -24,11 +24,15 @@ class CopyMismatch(StoreError):
 
 
 def copy_store(
-    source: Store, target: Store, inside: Callable[[], None] | None = None
+    source: Store,
+    target: Store,
+    inside: Callable[[], None] | None = None,
+    replay: bool = True,
 ) -> dict[str, int]:
     """Copy every process text, case, deadline and history row of ``source`` into the
-    empty ``target`` and check it; returns the rows copied per table. ``inside`` runs
-    after the checks, before the target commits (to check more, or to fail on purpose)."""
+    empty ``target`` and check it (row for row, and with ``replay`` every case against its
+    history); returns the rows copied per table. ``inside`` runs after the checks, before
+    the target commits (to check more, or to fail on purpose)."""
     if not target.is_empty():
         raise StoreError(
             f"{target.path} already holds cases or process texts; copy only into an empty store"
@@ -46,7 +50,8 @@ def copy_store(
         for statement in target.dialect.after_copy():
             target.execute(statement)
         counts = compare(source, target)
-        _replays(target)
+        if replay:
+            _replays(target)
         if inside is not None:
             inside()
     return counts

@@ -333,39 +333,59 @@ class Store:
         return StoreError(f"{self.path}: {lost}") if lost else error
 
     def backup(self, target: str | Path) -> int:
-        """Copy a SQLite store into a new file ``target`` while others carry on writing:
-        SQLite's online backup copies one consistent moment of the store. The copy is
-        written beside ``target`` with the store's file permissions, checked, and only
-        then renamed into place. Returns the number of cases copied."""
+        """Copy the store into a new SQLite file ``target`` while others carry on writing,
+        as one consistent moment of the store: a SQLite store with SQLite's online backup,
+        a PostgreSQL one by copying every row in one snapshot (:mod:`engine.dbcopy`), so
+        that the backup opens with ``cspr --db`` and goes back with ``cspr db copy``. The
+        copy is written beside ``target`` (with the store's file permissions, or the owner's
+        alone), checked, and only then renamed into place. Returns the cases copied."""
         import sqlite3
 
-        if self.dialect.name != "sqlite" or self.path == ":memory:":
-            raise StoreError(
-                f"{self.path} is not a SQLite file: back it up with pg_dump, or copy it into "
-                "a SQLite file with `cspr db copy`"
-            )
+        if self.path == ":memory:":
+            raise StoreError("an in-memory store cannot be backed up")
         target = Path(target)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
-            copy = sqlite3.connect(partial, isolation_level=None)
-            try:
-                self.db.backup(copy)  # all pages in one step: one read snapshot
-                copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-                problem = copy.execute("PRAGMA quick_check").fetchone()[0]
-                cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
-            finally:
-                copy.close()
-            os.chmod(partial, os.stat(self.path).st_mode & 0o777)
-            if problem != "ok":
-                raise StoreError(f"the backup of {self.path} failed its check: {problem}")
+            if self.dialect.name == "sqlite":
+                cases = self._backup_sqlite(partial)
+                mode = os.stat(self.path).st_mode & 0o777
+            else:
+                cases = self._backup_by_copy(partial)
+                mode = 0o600
+            os.chmod(partial, mode)
             os.replace(partial, target)
-            return int(cases)
+            return cases
         except OSError as error:
             raise StoreError(f"cannot write the backup {target}: {error.strerror}") from None
         except sqlite3.Error as error:
             raise StoreError(f"cannot write the backup {target}: {error}") from None
         finally:
             partial.unlink(missing_ok=True)
+
+    def _backup_sqlite(self, partial: Path) -> int:
+        import sqlite3
+
+        copy = sqlite3.connect(partial, isolation_level=None)
+        try:
+            self.db.backup(copy)  # all pages in one step: one read snapshot
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            problem = copy.execute("PRAGMA quick_check").fetchone()[0]
+            cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
+        finally:
+            copy.close()
+        if problem != "ok":
+            raise StoreError(f"the backup of {self.path} failed its check: {problem}")
+        return int(cases)
+
+    def _backup_by_copy(self, partial: Path) -> int:
+        from .dbcopy import copy_store
+
+        partial.unlink(missing_ok=True)
+        with Store(partial) as copy:
+            # Every row is checked against the original; a damaged case is still backed up.
+            counts = copy_store(self, copy, replay=False)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        return counts["cases"]
 
     def is_empty(self) -> bool:
         """Whether the store holds no case and no process text."""

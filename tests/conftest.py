@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import count
 from urllib.parse import quote
 
 import pytest
@@ -47,20 +48,40 @@ def postgres_admin() -> Iterator[object]:
 
 
 @pytest.fixture
-def postgres_location(postgres_admin) -> Iterator[str]:
-    """A ``postgresql://`` URL whose tables live in a new, empty schema."""
-    schema = f"cspr_test_{uuid.uuid4().hex[:12]}"
-    postgres_admin.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in POSTGRES_URL else "?"
+def new_postgres_location(postgres_admin) -> Iterator[Callable[[], str]]:
+    """Makes ``postgresql://`` URLs whose tables live in new, empty schemas (dropped after
+    the test)."""
+    schemas: list[str] = []
+
+    def make() -> str:
+        schemas.append(f"cspr_test_{uuid.uuid4().hex[:12]}")
+        postgres_admin.execute(f"CREATE SCHEMA {schemas[-1]}")
+        joiner = "&" if "?" in POSTGRES_URL else "?"
+        return f"{POSTGRES_URL}{joiner}options={quote(f'-csearch_path={schemas[-1]}')}"
+
     try:
-        yield f"{POSTGRES_URL}{joiner}options={quote(f'-csearch_path={schema}')}"
+        yield make
     finally:
-        postgres_admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        for schema in schemas:
+            postgres_admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_location(new_postgres_location) -> str:
+    """A ``postgresql://`` URL whose tables live in a new, empty schema."""
+    return new_postgres_location()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_location(request, tmp_path) -> str:
+def new_store_location(request, tmp_path) -> Callable[[], str]:
+    """Makes new, empty case store locations: SQLite files, then PostgreSQL schemas."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("new_postgres_location")
+    names = (str(tmp_path / f"cases-{n}.db" if n else tmp_path / "cases.db") for n in count())
+    return lambda: next(names)
+
+
+@pytest.fixture
+def store_location(new_store_location) -> str:
     """A new, empty case store's location: a SQLite file, then a PostgreSQL schema."""
-    if request.param == "sqlite":
-        return str(tmp_path / "cases.db")
-    return request.getfixturevalue("postgres_location")
+    return new_store_location()

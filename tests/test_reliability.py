@@ -260,7 +260,9 @@ def test_a_writer_killed_at_random_points_leaves_every_case_whole(db, tmp_path):
 # -- backups --------------------------------------------------------------------------------------
 
 
-def test_backups_taken_while_a_writer_works_open_and_replay_and_restore(db, tmp_path):
+def test_backups_taken_while_a_writer_works_open_and_replay_and_restore(
+    db, tmp_path, new_store_location
+):
     """`cspr backup` during a stream of writes: each copy is whole, every case in it
     replays from its history, later copies hold more, and restoring one verifies."""
     zygote = start("zygote", db, str(tmp_path))
@@ -289,10 +291,16 @@ def test_backups_taken_while_a_writer_works_open_and_replay_and_restore(db, tmp_
             rows.append(sum(len(copy.history(c.id)) for c in copy.cases()))
     assert rows == sorted(rows) and rows[0] < rows[-1], rows
     # Restore as the README says: set the store and its -wal and -shm files aside, then
-    # copy the backup into place and verify every case.
-    for suffix in ("", "-wal", "-shm"):
-        Path(db + suffix).unlink(missing_ok=True)
-    shutil.copy(backups[1], db)
+    # copy the backup into place and verify every case; a PostgreSQL store's backup is
+    # copied into an empty database.
+    if db.startswith("postgresql://"):
+        db = new_store_location()
+        copied = CliRunner().invoke(main, ["db", "copy", str(backups[1]), db])
+        assert copied.exit_code == 0, copied.output
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)
+        shutil.copy(backups[1], db)
     restored = CliRunner().invoke(main, ["--db", db, "case", "verify", "--all"])
     assert restored.exit_code == 0, restored.output
     assert restored.output.endswith("all match\n")

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.dbcopy import CopyMismatch, compare, copy_store
+from engine.dialects import dialect_for
 from engine.runtime import Runtime
 from engine.store import SCHEMA_VERSION, Store, StoreError
 from tests.test_verify import MINI, D, step_cases
@@ -209,3 +210,22 @@ def test_a_database_that_goes_away_mid_session_is_one_line(postgres_location, po
             runtime.set("LA-1", {"child_died": "true"}, on=D("2019-12-21"))
     with Store(postgres_location) as store:
         assert store.find("LA-1").revision == 1
+
+
+def test_a_postgresql_store_is_backed_up_into_a_sqlite_file_even_when_damaged(
+    filled, postgres_location, tmp_path
+):
+    assert cspr("db", "copy", filled, postgres_location).exit_code == 0
+    with Store(postgres_location) as store:  # damaged: the backup must still be taken
+        store.execute("UPDATE cases SET states = '[\"reviewing_late\"]' WHERE ref = 'LA-1'")
+    target = tmp_path / "backup.db"
+    result = cspr("--db", postgres_location, "backup", str(target))
+    assert result.exit_code == 0, result.output
+    shown = dialect_for(postgres_location).display()
+    assert result.output == f"backed up 2 case(s) from {shown} to {target}\n"
+    assert ":***@" in shown
+    assert target.stat().st_mode & 0o777 == 0o600  # no one else's to read
+    assert [p.name for p in tmp_path.glob("backup.db*")] == ["backup.db"]
+    with Store(postgres_location) as store, Store(target, create=False) as copy:
+        assert compare(store, copy)["history"] == 7
+        assert copy.find("LA-1").states == ["reviewing_late"]
