@@ -450,7 +450,7 @@ def case_verify(ctx, case_keys, every, as_json) -> None:
     verdicts = []
     for verdict in verify_all(store, None if every else case_keys):
         verdicts.append(verdict)
-        if not as_json and (not verdict.ok or not every):
+        if not as_json and (not verdict.ok or verdict.notes or not every):
             mark = "matches its history" if verdict.ok else "DIFFERS from its history"
             click.echo(f"{verdict.name}: {mark} ({verdict.events} events replayed)")
             for line in [*verdict.differences, *verdict.notes]:

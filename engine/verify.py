@@ -128,14 +128,16 @@ def _replay(
 ) -> tuple[int | None, str | None]:
     """Run every row against ``runtime``; the replayed case's id and any refusal."""
     case_id: int | None = None
+    old = [str(row.revision) for row in rows if row.facts_given is None]
+    if old:
+        notes.append(
+            f"revision{'s' if len(old) > 1 else ''} {', '.join(old)} "
+            f"{'were' if len(old) > 1 else 'was'} recorded before cspr kept what the operator "
+            "gave (schema 1); replayed from the facts changed and, for a tick, the dates it "
+            "marked"
+        )
     for row in rows:
-        given = row.facts_given
-        if given is None:
-            given = row.facts_changed
-            notes.append(
-                f"revision {row.revision} was recorded before cspr kept what the operator "
-                "gave; replayed from the facts it changed"
-            )
+        given = row.facts_changed if row.facts_given is None else row.facts_given
         on = dt.date.fromisoformat(row.happened_on)
         try:
             if row.action == "open":

@@ -14,7 +14,6 @@ import builtins
 import copy
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from engine.expressions import ExpressionError, parse
 from engine.loader import LoadError, load_process
 from engine.runtime import Refused, Runtime
 from engine.store import Store
+from tests.storedump import dump, only_added
 
 TESTS = Path(__file__).resolve().parent
 HOSTILE = TESTS / "hostile"
@@ -243,12 +243,6 @@ def test_any_condition_text_in_a_process_file_loads_or_is_refused(tmp_path_facto
 # -- hostile command lines ------------------------------------------------------------------------
 
 
-def dump(db: str) -> list[str]:
-    """Everything in the store, as SQL."""
-    with sqlite3.connect(db) as connection:
-        return list(connection.iterdump())
-
-
 @pytest.fixture
 def db(tmp_path) -> str:
     path = str(tmp_path / "cases.db")
@@ -349,12 +343,10 @@ def test_references_with_quotes_sql_and_unicode_are_stored_exactly(db, ref):
     listed = json.loads(cspr("case", "list", "--json").output)
     assert [c["ref"] for c in listed] == ["LA-1", ref]
     assert cspr("case", "verify", "--", ref).exit_code == 0
-    # The case that was there before is exactly as it was.
+    # What was there before is exactly as it was.
     with Store(db) as store:
         assert store.find(ref).ref == ref
-        assert [row for row in dump(db) if "'LA-1'" in row] == [
-            row for row in before if "'LA-1'" in row
-        ]
+    assert only_added(before, dump(db))
 
 
 def test_a_long_note_within_the_limit_is_stored_exactly(db):

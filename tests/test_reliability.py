@@ -22,10 +22,10 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.dbcopy import table_rows
 from engine.runtime import Runtime
-from engine.store import TABLES, CaseChanged, Store
+from engine.store import CaseChanged, Store
 from engine.verify import verify_all, verify_case
+from tests.storedump import dump
 from tests.workers import DAY, FACTS, MINI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,13 @@ def finish(procs: list[subprocess.Popen]) -> list[dict]:
         assert "locked" not in err and "Traceback" not in err and err == "", err
         lines += [json.loads(line) for line in out.splitlines()]
     return lines
+
+
+def integrity(store: Store) -> str:
+    """SQLite's own check of the file ("ok"); other databases check themselves."""
+    if store.dialect.name != "sqlite":
+        return "ok"
+    return store.execute("PRAGMA integrity_check").fetchone()[0]
 
 
 def open_shared(db: str, many: int) -> None:
@@ -187,12 +194,6 @@ def test_a_real_collision_is_one_clear_line_and_changes_nothing(db, monkeypatch)
         Runtime(store).send("ONE", "panel_notified", on=DAY)
 
 
-def dump(db: str) -> list[tuple[str, list[tuple]]]:
-    """Every row of every table, to compare before and after."""
-    with Store(db) as store:
-        return [(table, list(table_rows(store, table))) for table in ["meta", *TABLES]]
-
-
 # -- a writer killed at random points -------------------------------------------------------------
 
 KILLS = 50
@@ -237,8 +238,7 @@ def test_a_writer_killed_at_random_points_leaves_every_case_whole(db, tmp_path):
         caught_in_flight += bool(in_flight)
         with Store(db) as store:
             verify = functools.partial(verify_case, store)
-            if store.dialect.name == "sqlite":  # PostgreSQL checks its own pages
-                assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert integrity(store) == "ok"
             notes = Counter(row.note for c in store.cases() for row in store.history(c.id))
             # Replay the cases this run changed (those verified before stand as they were).
             changed = [c for c in store.cases() if checked.get(c.id) != c.revision]
@@ -286,7 +286,7 @@ def test_backups_taken_while_a_writer_works_open_and_replay_and_restore(
     for path in backups:
         assert {p.name for p in tmp_path.glob(f"{path.name}*")} == {path.name}  # one file
         with Store(path, create=False) as copy:
-            assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert integrity(copy) == "ok"
             assert [v.differences for v in verify_all(copy) if not v.ok] == []
             rows.append(sum(len(copy.history(c.id)) for c in copy.cases()))
     assert rows == sorted(rows) and rows[0] < rows[-1], rows

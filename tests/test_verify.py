@@ -133,9 +133,16 @@ def test_a_schema_1_history_is_replayed_from_the_facts_it_changed(tmp_path):
         verdicts = {v.ref: v for v in verify_all(store)}
     assert verdicts["LA-1"].ok, verdicts["LA-1"].differences
     assert verdicts["LA-2"].ok, verdicts["LA-2"].differences
-    assert "revision 1 was recorded before cspr kept what the operator gave" in "\n".join(
-        verdicts["LA-1"].notes
-    )
+    assert verdicts["LA-1"].notes == [
+        "revisions 1, 2, 3, 4 were recorded before cspr kept what the operator gave (schema 1);"
+        " replayed from the facts changed and, for a tick, the dates it marked"
+    ]
+    shown = CliRunner().invoke(main, ["--db", str(path), "case", "verify", "--all"])
+    assert shown.exit_code == 0
+    assert shown.output.splitlines()[:2] == [
+        "case 1 (LA-1): matches its history (4 events replayed)",
+        "  - " + verdicts["LA-1"].notes[0],
+    ]
 
 
 def test_verify_case_reads_a_consistent_revision(store):
