@@ -282,10 +282,12 @@ class Runtime:
                         else:
                             entry["raised"] = event = None
                     # With no event, the chart still looks again on the day after the
-                    # deadline: an automatic transition may wait for that date to come.
-                    after, taken = self._advance(process, after.hash, after, {}, event, day)
-                    after = replace(after, revision=before.revision)
-                    sources += taken
+                    # deadline: an automatic transition may wait for that date to come
+                    # (only one whose condition reads `today` can: nothing else changed).
+                    if event or _waits_for_a_day(process, after.states):
+                        after, taken = self._advance(process, after.hash, after, {}, event, day)
+                        after = replace(after, revision=before.revision)
+                        sources += taken
                     report.append(entry)
                 after = replace(after, last_on=happened, revision=before.revision + 1)
                 self._save(
@@ -484,6 +486,33 @@ def _check_words(by: str | None, note: str | None) -> None:
             f"a note is at most {fact_values.MAX_TEXT:,} characters (this one has "
             f"{len(note):,}); keep long documents in your records system and refer to them"
         )
+
+
+def _waits_for_a_day(process: Process, states: Iterable[str]) -> bool:
+    """Whether an automatic transition of these states has a condition that reads
+    ``today`` (itself or through named conditions): the only kind that the passing of days
+    alone can make possible."""
+    return any(
+        t.trigger == "always" and t.guard is not None and _reads_today(process, t.guard.names)
+        for state in states
+        for t in process.states[state].transitions
+    )
+
+
+def _reads_today(
+    process: Process, names: Iterable[str], seen: frozenset[str] = frozenset()
+) -> bool:
+    for name in names:
+        if name == "today":
+            return True
+        condition = process.conditions.get(name)
+        if (
+            condition is not None
+            and name not in seen
+            and _reads_today(process, condition.expression.names, seen | {name})
+        ):
+            return True
+    return False
 
 
 def _day_after(iso: str | None) -> str:
