@@ -5,7 +5,8 @@ Usage::
     python bench/run.py            # the full run (a few minutes)
     python bench/run.py --quick    # fewer repeats (under a minute)
     python bench/run.py --smoke    # tiny sizes, one repeat: only checks the script works
-    python bench/run.py --postgres postgresql://user@host/db   # adds PostgreSQL rows
+    python bench/run.py --postgres postgresql://user@host/db   # adds PostgreSQL rows (in a
+                                                               # schema of its own, dropped after)
 
 Every figure is the median of several repeats, measured in this run on this machine, next
 to its peer's figure measured the same way in the same run, and the ratio of the two
@@ -21,6 +22,7 @@ opened through the runtime, then their rows copied under new ids).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -31,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ if str(ROOT) not in sys.path:  # run as a script: python bench/run.py
 
 from bench import bulk, mainpath  # noqa: E402
 from engine import chart, loader  # noqa: E402
+from engine.dialects import with_search_path  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
 from engine.store import Store  # noqa: E402
 
@@ -267,7 +270,7 @@ def durable(
     event_rate, open_rate = events / sending, len(refs) / opening
     peer_name, peer = "", 0.0
     if bare is not None:
-        peer_name, peer = "bare SQLite: one history-row INSERT a transaction", bare()
+        peer_name, peer = f"bare {label}: one history-row INSERT a transaction", bare()
     return [
         Row(
             f"durable events, {label}, one a transaction ({events:,} events)",
@@ -310,9 +313,39 @@ def bare_sqlite(folder: Path, count: int) -> Callable[[], float]:
     return measure
 
 
-def postgres_store(url: str) -> Callable[[], Store]:
-    """The PostgreSQL rows' store: ``engine.store.Store`` takes a ``postgresql://`` URL."""
-    return lambda: Store(url)
+@contextlib.contextmanager
+def postgres_scratch(url: str) -> Iterator[str]:
+    """The database at ``url`` with a schema of the bench's own, dropped afterwards, so
+    that the bench's cases never join real ones there (history cannot be deleted)."""
+    import psycopg
+
+    schema = f"cspr_bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield with_search_path(url, schema)
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def bare_postgres(url: str, count: int) -> Callable[[], float]:
+    """Transactions per second of the PostgreSQL server itself, one row of a history's
+    size each: the ceiling for durable events on that server."""
+
+    def measure() -> float:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS h (case_id INTEGER, revision INTEGER, row TEXT)")
+            text = "x" * 600
+            start = time.perf_counter()
+            for i in range(count):
+                db.execute("BEGIN")
+                db.execute("INSERT INTO h VALUES (%s, %s, %s)", (i, i, text))
+                db.execute("COMMIT")
+            return count / (time.perf_counter() - start)
+
+    return measure
 
 
 # -- 3. command latency -------------------------------------------------------------------
@@ -586,7 +619,13 @@ def main(argv: list[str] | None = None) -> int:
             bare_sqlite(work, settings.durable_cases * 14),
         )
         if args.postgres:
-            rows += durable("PostgreSQL", postgres_store(args.postgres), settings, None)
+            with postgres_scratch(args.postgres) as url:
+                rows += durable(
+                    "PostgreSQL",
+                    lambda: Store(url),
+                    settings,
+                    bare_postgres(url, settings.durable_cases * 14),
+                )
         rows += replay(commands, settings, MEASURED.get("psm"))
         rows += latency(commands, settings)
         rows += sweep(commands, settings)

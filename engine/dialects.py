@@ -32,6 +32,14 @@ def is_postgres(location: str | Path) -> bool:
     return str(location).startswith(POSTGRES_SCHEMES)
 
 
+def with_search_path(url: str, schema: str) -> str:
+    """A ``postgresql://`` URL whose tables are looked for (and created) in ``schema``."""
+    from urllib.parse import quote
+
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options={quote(f'-csearch_path={schema}')}"
+
+
 def dialect_for(location: str | Path) -> Dialect:
     """The dialect for a SQLite path (or ``:memory:``) or a ``postgresql://`` URL."""
     return PostgreSQL(str(location)) if is_postgres(location) else SQLite(str(location))

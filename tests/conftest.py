@@ -13,9 +13,10 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from itertools import count
-from urllib.parse import quote
 
 import pytest
+
+from engine.dialects import with_search_path
 
 POSTGRES_URL = os.environ.get("CSPR_TEST_POSTGRES")
 
@@ -56,8 +57,7 @@ def new_postgres_location(postgres_admin) -> Iterator[Callable[[], str]]:
     def make() -> str:
         schemas.append(f"cspr_test_{uuid.uuid4().hex[:12]}")
         postgres_admin.execute(f"CREATE SCHEMA {schemas[-1]}")
-        joiner = "&" if "?" in POSTGRES_URL else "?"
-        return f"{POSTGRES_URL}{joiner}options={quote(f'-csearch_path={schemas[-1]}')}"
+        return with_search_path(POSTGRES_URL, schemas[-1])
 
     try:
         yield make

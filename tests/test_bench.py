@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import POSTGRES_URL, postgres_skip_reason
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_benchmark_runs_and_prints_every_row() -> None:
+    # With a PostgreSQL server to test against, its rows too (in a schema of their own).
+    postgres = [] if postgres_skip_reason() else ["--postgres", str(POSTGRES_URL)]
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke"],
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", *postgres],
         capture_output=True,
         text=True,
         timeout=300,
@@ -34,6 +38,7 @@ def test_the_benchmark_runs_and_prints_every_row() -> None:
         "peak RSS of `cspr tick`",
         "`cspr validate processes/`, cold",
         "CSPR chart class built",
+        *(["durable events, PostgreSQL, one a transaction"] if postgres else []),
     ):
         assert row in out, f"no row '{row}' in:\n{out}"
     assert "not available: cspr case verify" not in out
