@@ -441,9 +441,16 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _EXAMPLE_DATE = "write dates as YYYY-MM-DD, for example 2019-12-20"
 
 
+#: The years a date may fall in: wide for any case record, narrow enough that a mistyped
+#: year (1019 for 2019) is caught and that counting months or working days from a date
+#: never runs off the end of the calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
 def _days_in_month(year: int, month: int) -> int:
-    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-    return (following - _ONE_DAY).day
+    if month == 12:
+        return 31
+    return (dt.date(year, month + 1, 1) - _ONE_DAY).day
 
 
 def parse_date(text: str) -> dt.date:
@@ -464,8 +471,10 @@ def parse_date(text: str) -> dt.date:
     if match is None:
         raise DateError(f"{stripped} is not a date: {_EXAMPLE_DATE}")
     year, month, day = (int(part) for part in match.groups())
-    if year == 0:
-        raise DateError(f"{stripped} is not a date: there is no year 0")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DateError(
+            f"{stripped} is out of range: cspr takes dates from {FIRST_YEAR} to {LAST_YEAR}"
+        )
     if not 1 <= month <= 12:
         raise DateError(f"{stripped} is not a date: there is no month {month}")
     length = _days_in_month(year, month)
