@@ -556,7 +556,12 @@ def tick(ctx, as_of, by, as_json) -> None:
 
 @main.command()
 @click.option(
-    "--within", default=5, show_default=True, metavar="DAYS", help="Working days ahead to look."
+    "--within",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    metavar="DAYS",
+    help="Working days ahead to look (0 to 10,000).",
 )
 @as_of_option
 @json_option

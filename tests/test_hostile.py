@@ -312,6 +312,27 @@ def test_hostile_command_is_refused_in_one_line_and_changes_nothing(db, args):
     assert dump(db) == before
 
 
+USAGE_MISTAKES = {
+    "days out of range": ["due", "--within", "99999999"],
+    "negative days": ["due", "--within", "-5"],
+    "days not a number": ["due", "--within", "abc"],
+    "unknown option": ["case", "send", "LA-1", "published", "--when", "2020-01-07"],
+    "missing event": ["case", "send", "LA-1"],
+}
+
+
+@pytest.mark.parametrize("args", USAGE_MISTAKES.values(), ids=USAGE_MISTAKES.keys())
+def test_usage_mistakes_say_so_and_change_nothing(db, args):
+    """Options of the wrong shape are click's usage errors (exit 2, the usage and one
+    Error: line), never an internal error."""
+    before = dump(db)
+    result = CliRunner().invoke(main, ["--db", db, *args])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Usage: ") and result.output.count("Error: ") == 1
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert dump(db) == before
+
+
 HOSTILE_REFERENCES = [
     "O'Brien-2019",
     'LA "quoted" 7',
