@@ -202,6 +202,7 @@ class Store:
         except ConnectError as error:
             raise StoreError(str(error)) from None
         self._writing = False
+        self._in_transaction = False
         try:
             self._check_schema(create, upgrade)
         except BaseException:
@@ -304,14 +305,17 @@ class Store:
     @contextlib.contextmanager
     def _begun(self, begin: str) -> Iterator[None]:
         self.execute(begin)
+        self._in_transaction = True
         try:
             yield
         except BaseException as error:
+            self._in_transaction = False
             with contextlib.suppress(Exception):
                 self.db.execute("ROLLBACK")
             if isinstance(error, self.dialect.operational_errors):
                 raise self._explained(error) from None
             raise
+        self._in_transaction = False
         try:
             self.execute("COMMIT")
         except StoreError as error:
@@ -411,18 +415,30 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _one_moment(self) -> Iterator[None]:
+        """Reads that must agree with each other (a case and its deadlines): inside the
+        transaction under way, else in a snapshot of their own, so that a writer
+        committing between them cannot pair one revision's steps with another's deadlines."""
+        if self._in_transaction:
+            yield
+        else:
+            with self.snapshot():
+                yield
+
     def find(self, key: str) -> CaseRecord:
         """A case by id (digits) or by reference."""
         # Inside a write transaction, the case's row is locked where the dialect can.
         lock = self.dialect.lock_case if self._writing else ""
-        row = None
-        if key.isdigit() and len(key) < 10:  # a longer number is no id (ids are INTEGER)
-            row = self.execute(_CASE_SELECT + " WHERE id = ?" + lock, (int(key),)).fetchone()
-        if row is None:
-            row = self.execute(_CASE_SELECT + " WHERE ref = ?" + lock, (key,)).fetchone()
-        if row is None:
-            raise UnknownCase(f"no case '{key}' in {self.path}")
-        return self._record(row)
+        with self._one_moment():
+            row = None
+            if key.isdigit() and len(key) < 10:  # a longer number is no id (ids are INTEGER)
+                row = self.execute(_CASE_SELECT + " WHERE id = ?" + lock, (int(key),)).fetchone()
+            if row is None:
+                row = self.execute(_CASE_SELECT + " WHERE ref = ?" + lock, (key,)).fetchone()
+            if row is None:
+                raise UnknownCase(f"no case '{key}' in {self.path}")
+            return self._record(row)
 
     def _record(self, row: Sequence[Any]) -> CaseRecord:
         record = CaseRecord(
@@ -477,7 +493,10 @@ class Store:
         query, args = _CASE_SELECT, ()
         if process:
             query, args = query + " WHERE process = ?", (process,)
-        return [self._record(row) for row in self.execute(query + " ORDER BY id", args)]
+        with self._one_moment():
+            return [
+                self._record(row) for row in self.execute(query + " ORDER BY id", args).fetchall()
+            ]
 
     def due_case_ids(self, before: str) -> list[int]:
         """Cases with an open deadline due before ``before`` (uses the status/due index)."""

@@ -277,3 +277,21 @@ def test_a_change_reports_the_revision_it_wrote_though_another_follows_at_once(
         record = runtime.set("LA-1", {"abuse_or_neglect": "suspected"}, on=D("2019-12-23"))
         assert (record.revision, record.facts["abuse_or_neglect"]) == (2, "suspected")
         assert store.find("LA-1").revision == 3
+
+
+def test_a_case_is_read_at_one_revision_while_a_colleague_writes(store_location, monkeypatch):
+    with Store(store_location) as store, Store(store_location) as other:
+        open_mini(Runtime(store), abuse_or_neglect="known")
+        plain = Store.deadlines
+
+        def colleague_writes_between(self, case_id):
+            if self is store:  # the case's row is read; its deadlines are next
+                monkeypatch.setattr(Store, "deadlines", plain)
+                Runtime(other).send("LA-1", "panel_notified", on=D("2019-12-23"))
+            return plain(self, case_id)
+
+        monkeypatch.setattr(Store, "deadlines", colleague_writes_between)
+        record = store.find("LA-1")
+        assert record.revision == 1
+        assert [d.status for d in record.deadlines] == ["open", "open"]
+        assert [d.status for d in store.find("LA-1").deadlines] == ["met", "open"]
