@@ -112,6 +112,17 @@ def test_a_missing_history_row_is_reported(store):
     assert "revision 4" in text
 
 
+def test_a_tick_that_finds_nothing_on_replay_is_reported_and_replay_stops(store):
+    store.db.execute("DROP TRIGGER history_append_only_update")
+    store.db.execute(
+        "UPDATE history SET as_of = '2019-12-22' WHERE action = 'tick' AND case_id ="
+        " (SELECT id FROM cases WHERE ref = 'LA-1')"
+    )
+    assert differences(store)["LA-1"] == [
+        "revision 4 (tick as of 2019-12-22): on replay the tick finds no deadline passed"
+    ]
+
+
 def test_a_refused_replay_is_reported(store):
     store.db.execute("DROP TRIGGER history_append_only_update")
     store.db.execute(
