@@ -33,11 +33,11 @@ def copy_store(
     empty ``target`` and check it (row for row, and with ``replay`` every case against its
     history); returns the rows copied per table. ``inside`` runs after the checks, before
     the target commits (to check more, or to fail on purpose)."""
-    if not target.is_empty():
-        raise StoreError(
-            f"{target.path} already holds cases or process texts; copy only into an empty store"
-        )
     with source.snapshot(), target.transaction():
+        if not target.is_empty():
+            raise StoreError(
+                f"{target.path} already holds cases or process texts; copy only into an empty store"
+            )
         for table, order in TABLES.items():
             columns = _columns(source, table)
             insert = (

@@ -118,8 +118,9 @@ def test_copy_there_and_back_keeps_every_row_id_and_revision(filled, store_locat
         counts = compare(original, returned)
     assert counts == {"process_texts": 2, "cases": 2, "deadlines": 5, "history": 7}
 
-    # The copy goes on numbering cases after the copied ones.
-    opened = cspr("--db", store_location, "case", "open", MINI, "--fact", "aware_on=2020-01-02")
+    # The copy goes on numbering cases after the copied ones (found through $CSPR_DB).
+    command = ["case", "open", MINI, "--fact", "aware_on=2020-01-02"]
+    opened = CliRunner().invoke(main, command, env={"CSPR_DB": store_location})
     assert opened.exit_code == 0, opened.output
     assert opened.output.strip() == "3"
 
