@@ -1764,8 +1764,8 @@ def _fail(message: str) -> None:
     "check_dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="Fail if a .dot file in DIR no longer matches its process file "
-    "(no PROCESS_OR_FILE needed).",
+    help="Fail if a .dot file in DIR no longer matches its process file, or a PDF there "
+    "is missing, larger than its paper or prints text under 8 pt (no PROCESS_OR_FILE needed).",
 )
 @click.option(
     "--write",
