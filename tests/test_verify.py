@@ -57,6 +57,17 @@ def test_an_untouched_store_replays_exactly(store):
     assert ticked.action == "tick" and ticked.event == "review_late"  # the tick was replayed
 
 
+LA_1 = "(SELECT id FROM cases WHERE ref = 'LA-1')"
+
+
+def tamper_with_history(store, statement: str) -> None:
+    """Change history behind the engine's back: it is append-only through triggers, but
+    someone with the file can still drop them."""
+    store.db.execute("DROP TRIGGER IF EXISTS history_append_only_update")
+    store.db.execute("DROP TRIGGER IF EXISTS history_append_only_delete")
+    store.db.execute(statement)
+
+
 @pytest.mark.parametrize(
     ("tamper", "words"),
     [
@@ -92,31 +103,24 @@ def test_a_changed_case_is_reported_in_words(store, tamper, words):
 
 
 def test_a_changed_history_row_is_reported_at_its_revision(store):
-    # History is append-only through triggers; someone with the file can still drop them.
-    store.db.execute("DROP TRIGGER history_append_only_update")
-    store.db.execute(
+    tamper_with_history(
+        store,
         'UPDATE history SET facts_given = \'{"abuse_or_neglect": "not_suspected"}\''
-        " WHERE revision = 2 AND case_id = (SELECT id FROM cases WHERE ref = 'LA-1')"
+        f" WHERE revision = 2 AND case_id = {LA_1}",
     )
     (text,) = differences(store)["LA-1"][:1]
     assert text.startswith("revision 2 (set): facts changed abuse_or_neglect is 'known'")
 
 
 def test_a_missing_history_row_is_reported(store):
-    store.db.execute("DROP TRIGGER history_append_only_delete")
-    store.db.execute(
-        "DELETE FROM history WHERE revision = 3 AND case_id = (SELECT id FROM cases"
-        " WHERE ref = 'LA-1')"
-    )
+    tamper_with_history(store, f"DELETE FROM history WHERE revision = 3 AND case_id = {LA_1}")
     text = "\n".join(differences(store)["LA-1"])
     assert "revision 4" in text
 
 
 def test_a_tick_that_finds_nothing_on_replay_is_reported_and_replay_stops(store):
-    store.db.execute("DROP TRIGGER history_append_only_update")
-    store.db.execute(
-        "UPDATE history SET as_of = '2019-12-22' WHERE action = 'tick' AND case_id ="
-        " (SELECT id FROM cases WHERE ref = 'LA-1')"
+    tamper_with_history(
+        store, f"UPDATE history SET as_of = '2019-12-22' WHERE action = 'tick' AND case_id = {LA_1}"
     )
     assert differences(store)["LA-1"] == [
         "revision 4 (tick as of 2019-12-22): on replay the tick finds no deadline passed"
@@ -124,10 +128,8 @@ def test_a_tick_that_finds_nothing_on_replay_is_reported_and_replay_stops(store)
 
 
 def test_a_refused_replay_is_reported(store):
-    store.db.execute("DROP TRIGGER history_append_only_update")
-    store.db.execute(
-        "UPDATE history SET event = 'published' WHERE revision = 3 AND case_id = "
-        "(SELECT id FROM cases WHERE ref = 'LA-1')"
+    tamper_with_history(
+        store, f"UPDATE history SET event = 'published' WHERE revision = 3 AND case_id = {LA_1}"
     )
     text = "\n".join(differences(store)["LA-1"])
     assert "revision 3: replaying 'send' was refused: 'published' is not allowed now" in text
