@@ -538,6 +538,9 @@ def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
 def tick(ctx, as_of, by, as_json) -> None:
     """Mark deadlines that passed as overdue and raise their events, across all cases.
 
+    A case then takes any automatic step that waits for a date (its condition reads
+    `today`), dated the day after the deadline.
+
     \b
     Example:
       cspr tick --as-of 2020-01-06
