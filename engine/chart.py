@@ -191,6 +191,22 @@ def run(
     return subject
 
 
+def execute(
+    process: Process,
+    key: str,
+    facts: dict[str, Any],
+    today: dt.date,
+    active: list[str],
+    event: str | None,
+) -> tuple[list[str], list[tuple[str, Any]]]:
+    """:func:`engine.interpreter.execute`, done by python-statemachine: the same
+    arguments and the same answer, which the test suite checks step by step."""
+    conditions = {name: c.expression for name, c in process.conditions.items()}
+    subject = Subject(facts, today, conditions, state=active or None)
+    run(chart_for(process, key), subject, event)
+    return subject.active(), subject.journal
+
+
 #: One running machine per chart class, resumed for each case in turn: creating a machine
 #: binds every guard and action of the chart (about 10 ms for the CSPR chart, ten times
 #: the cost of an event), while resuming one only needs its model's configuration set.

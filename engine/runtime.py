@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import calendar, explain
+from . import calendar, explain, interpreter
 from . import facts as fact_values
 from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
 from .model import Process, Transition
@@ -116,6 +116,9 @@ class Runtime:
         self.store = store
         #: Every transition taken, when a caller (the scenario runner) wants to know.
         self.taken: list[Transition] | None = None
+        #: What runs the statechart: the engine's interpreter, or (same arguments, same
+        #: answers) :func:`engine.chart.execute`, which runs it on python-statemachine.
+        self.execute = interpreter.execute
         self.processes_dir = Path(
             processes_dir or os.environ.get("CSPR_PROCESSES") or _default_processes_dir()
         )
@@ -392,19 +395,15 @@ class Runtime:
     ) -> tuple[CaseRecord, list[str]]:
         """Run the chart for one change: states, facts and deadlines after it, and the
         sources of the rules applied."""
-        from . import chart  # the statechart library is only needed to change a case
-
         facts = {**fact_values.from_json(process, before.facts), **new_facts}
-        conditions = {name: c.expression for name, c in process.conditions.items()}
-        subject = chart.Subject(facts, on, conditions, state=before.states or None)
-        chart.run(chart.chart_for(process, key), subject, event)
+        active, journal = self.execute(process, key, facts, on, list(before.states), event)
         deadlines = list(before.deadlines)
         sources = []
-        for kind, item in subject.journal:
+        for kind, item in journal:
             if kind == "exit":
                 # Recompute first: a deadline armed and left in one change has no date yet.
                 deadlines = [
-                    _close(process, _recompute(process, row, subject.facts), on)
+                    _close(process, _recompute(process, row, facts), on)
                     if row.state == item and row.status == "open"
                     else row
                     for row in deadlines
@@ -419,11 +418,11 @@ class Runtime:
                     self.taken.append(item)
                 if item.source:
                     sources.append(process.source_title(item.source))
-        deadlines = [_recompute(process, row, subject.facts) for row in deadlines]
+        deadlines = [_recompute(process, row, facts) for row in deadlines]
         return replace(
             before,
-            states=process.sort_outermost_first(subject.active()),
-            facts={k: fact_values.to_json(v) for k, v in subject.facts.items()},
+            states=process.sort_outermost_first(active),
+            facts={k: fact_values.to_json(v) for k, v in facts.items()},
             revision=before.revision + 1,
             last_on=max(before.last_on, on.isoformat()),
             deadlines=tuple(deadlines),

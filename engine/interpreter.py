@@ -1,0 +1,339 @@
+"""The statechart run straight on the model: the engine's own interpreter.
+
+A case moves by the rules of python-statemachine 3, which follow the W3C SCXML algorithm:
+an event is taken by the innermost active state with an enabled transition for it (the
+first enabled in document order within a state, one per parallel region); automatic
+("as soon as") transitions and ``done.state`` events are then taken until nothing more is
+enabled; a state is left when a transition leaves its parent's domain, children before
+parents, and entered parents before children, with the default children of compound and
+parallel states.
+
+:mod:`engine.chart` compiles the same model into a python-statemachine class, and the test
+suite drives every shipped scenario through both and compares every step they take. The
+runtime uses this module because it works on the plain model: nothing to bind per machine
+and no callbacks to dispatch, so an event costs tens of microseconds rather than a
+millisecond (see ``bench/run.py``), and replaying years of history stays quick.
+
+Where python-statemachine breaks a tie by the order it numbers states in, this module
+numbers them the same way (:func:`_numbering`), so both give the same journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .expressions import Context, Expression
+from .model import Process, Transition
+
+
+def done_event(state_id: str) -> str:
+    """The event raised when a compound or parallel state reaches its final state(s)."""
+    return f"done.state.{state_id}"
+
+
+@dataclass(frozen=True)
+class _Node:
+    """What the interpreter needs of one state, worked out once per process."""
+
+    id: str
+    parent: str | None
+    #: Nearest first.
+    ancestors: tuple[str, ...]
+    children: tuple[str, ...]
+    initial: str | None
+    parallel: bool
+    compound: bool
+    final: bool
+    #: python-statemachine's ``document_order`` (see :func:`_numbering`).
+    order: int
+    always: tuple[Transition, ...]
+    #: Event name (``done.state.<id>`` for "when done") → transitions in document order.
+    on: Mapping[str, tuple[Transition, ...]]
+
+    @property
+    def atomic(self) -> bool:
+        return not self.children
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A process prepared for running: each state's ancestors, children and transitions
+    indexed by event. Build one with :func:`chart_of`."""
+
+    process: Process
+    nodes: Mapping[str, _Node]
+    conditions: Mapping[str, Expression]
+
+    def is_descendant(self, state: str, ancestor: str) -> bool:
+        """Whether ``state`` lies strictly inside ``ancestor``."""
+        return ancestor in self.nodes[state].ancestors
+
+
+def _numbering(process: Process) -> dict[str, int]:
+    """python-statemachine's state numbers: the first child of a state numbered ``n`` is
+    ``n + 1`` and each later sibling one more, so numbers repeat across branches. States
+    entered or left together are sorted by it, ties kept in the order they were found."""
+    numbers: dict[str, int] = {}
+
+    def number(states: tuple[str, ...], first: int) -> None:
+        for offset, state in enumerate(states):
+            numbers[state] = first + offset
+            number(process.states[state].children, first + offset + 1)
+
+    number(process.top_states, 1)
+    return numbers
+
+
+def _build(process: Process) -> Chart:
+    numbers = _numbering(process)
+    nodes = {}
+    for state in process.states.values():
+        on: dict[str, list[Transition]] = {}
+        for transition in state.transitions:
+            if transition.trigger == "event":
+                on.setdefault(str(transition.event), []).append(transition)
+            elif transition.trigger == "done":
+                on.setdefault(done_event(state.id), []).append(transition)
+        nodes[state.id] = _Node(
+            id=state.id,
+            parent=state.parent,
+            ancestors=tuple(process.ancestors(state.id)),
+            children=state.children,
+            initial=state.initial or (state.children[0] if state.children else None),
+            parallel=state.kind == "parallel",
+            compound=bool(state.children) and state.kind != "parallel",
+            final=state.kind == "final",
+            order=numbers[state.id],
+            always=tuple(t for t in state.transitions if t.trigger == "always"),
+            on={event: tuple(ts) for event, ts in on.items()},
+        )
+    conditions = {name: c.expression for name, c in process.conditions.items()}
+    return Chart(process, nodes, conditions)
+
+
+#: Charts by process object; the process is kept so its id is never reused meanwhile.
+_CHARTS: dict[int, tuple[Process, Chart]] = {}
+
+
+def chart_of(process: Process) -> Chart:
+    """The prepared chart of a process, built once per process object."""
+    entry = _CHARTS.get(id(process))
+    if entry is None or entry[0] is not process:
+        entry = _CHARTS[id(process)] = (process, _build(process))
+    return entry[1]
+
+
+@dataclass
+class Run:
+    """One change to a case: the configuration it moves, the facts transitions record,
+    and the journal of what happened (``("exit", state_id)``, ``("transition",
+    Transition)``, ``("enter", state_id)``) in the order it happened."""
+
+    chart: Chart
+    facts: dict[str, Any]
+    today: dt.date
+    #: Active states in the order python-statemachine keeps them (an ordered set).
+    configuration: dict[str, None] = field(default_factory=dict)
+    journal: list[tuple[str, Any]] = field(default_factory=list)
+    running: bool = True
+    _internal: deque[str] = field(default_factory=deque)
+    _root_parallel_done: str | None = None
+
+    @property
+    def active(self) -> list[str]:
+        return list(self.configuration)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Enter the process's initial configuration, then settle."""
+        initial = self.chart.process.initial
+        self._enter(self._entry_set([(None, initial)]))
+        self._settle()
+
+    def deliver(self, event: str | None) -> None:
+        """Settle, take ``event`` (``None``: none, only let automatic transitions look
+        again), and settle again. An event nothing listens for changes nothing."""
+        self._settle()
+        if not self.running or event is None:
+            return
+        enabled = self._select(event)
+        if enabled:
+            self._microstep(enabled)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Take automatic transitions and raised events until none is enabled."""
+        while True:
+            enabled = self._select(None)
+            if not enabled:
+                if not self._internal:
+                    break
+                enabled = self._select(self._internal.popleft())
+            if enabled:
+                self._microstep(enabled)
+        done, self._root_parallel_done = self._root_parallel_done, None
+        if done is not None and done in self.configuration and self._in_final_state(done):
+            self.running = False
+
+    # -- selecting transitions ----------------------------------------------------------
+
+    def _select(self, event: str | None) -> list[Transition]:
+        nodes = self.chart.nodes
+        context = Context(
+            {**self.facts, "today": self.today}, self.chart.conditions, set(self.configuration)
+        )
+        enabled: list[Transition] = []
+        for state in self.configuration:
+            node = nodes[state]
+            if not node.atomic:
+                continue
+            for owner in (state, *node.ancestors):
+                found = self._first_enabled(nodes[owner], event, context)
+                if found is not None:
+                    if not any(found is t for t in enabled):
+                        enabled.append(found)
+                    break
+        return self._without_conflicts(enabled) if len(enabled) > 1 else enabled
+
+    @staticmethod
+    def _first_enabled(node: _Node, event: str | None, context: Context) -> Transition | None:
+        candidates = node.always if event is None else node.on.get(event, ())
+        for transition in candidates:
+            if transition.guard is None or transition.guard.evaluate(context) is True:
+                return transition
+        return None
+
+    def _without_conflicts(self, enabled: list[Transition]) -> list[Transition]:
+        """Of transitions that would leave a state in common, keep the one from the inner
+        state, else the one selected first."""
+        kept: list[Transition] = []
+        for candidate in enabled:
+            leaves = set(self._exit_set(candidate))
+            beaten: list[Transition] = []
+            preempted = False
+            for other in kept:
+                if leaves & set(self._exit_set(other)):
+                    if self.chart.is_descendant(candidate.source_state, other.source_state):
+                        beaten.append(other)
+                    else:
+                        preempted = True
+                        break
+            if not preempted:
+                kept = [t for t in kept if not any(t is b for b in beaten)] + [candidate]
+        return kept
+
+    # -- taking transitions -------------------------------------------------------------
+
+    def _domain(self, transition: Transition) -> str | None:
+        """The innermost compound state that contains the transition's source and target
+        (``None``: the whole chart)."""
+        nodes = self.chart.nodes
+        for ancestor in nodes[transition.source_state].ancestors:
+            if nodes[ancestor].compound and self.chart.is_descendant(
+                transition.target, ancestor
+            ):
+                return ancestor
+        return None
+
+    def _exit_set(self, transition: Transition) -> Iterator[str]:
+        domain = self._domain(transition)
+        for state in self.configuration:
+            if domain is None or self.chart.is_descendant(state, domain):
+                yield state
+
+    def _microstep(self, transitions: list[Transition]) -> None:
+        nodes = self.chart.nodes
+        leaving = dict.fromkeys(state for t in transitions for state in self._exit_set(t))
+        for state in sorted(leaving, key=lambda s: nodes[s].order, reverse=True):
+            self.journal.append(("exit", state))
+            self.configuration.pop(state, None)
+        for transition in transitions:
+            self.journal.append(("transition", transition))
+            if transition.records:
+                self.facts[transition.records] = self.today
+        self._enter(self._entry_set([(t, t.target) for t in transitions]))
+
+    def _entry_set(self, targets: list[tuple[Transition | None, str]]) -> list[str]:
+        """States to enter for (transition, target) pairs, in the order they are found
+        (``None``: the start of the chart)."""
+        entering: dict[str, None] = {}
+        for transition, target in targets:
+            self._add_descendants(target, entering)
+            domain = self._domain(transition) if transition is not None else None
+            for ancestor in self.chart.nodes[target].ancestors:
+                if ancestor == domain:
+                    break
+                entering[ancestor] = None
+                if self.chart.nodes[ancestor].parallel:
+                    self._add_regions(ancestor, entering)
+        return list(entering)
+
+    def _add_descendants(self, state: str, entering: dict[str, None]) -> None:
+        entering[state] = None
+        node = self.chart.nodes[state]
+        if node.parallel:
+            self._add_regions(state, entering)
+        elif node.compound:
+            self._add_descendants(str(node.initial), entering)
+
+    def _add_regions(self, parallel: str, entering: dict[str, None]) -> None:
+        for region in self.chart.nodes[parallel].children:
+            if not any(self.chart.is_descendant(state, region) for state in entering):
+                self._add_descendants(region, entering)
+
+    def _enter(self, entering: list[str]) -> None:
+        nodes = self.chart.nodes
+        for state in sorted(entering, key=lambda s: nodes[s].order):
+            self.configuration[state] = None
+            self.journal.append(("enter", state))
+            if nodes[state].final:
+                self._reached_final(nodes[state])
+
+    def _reached_final(self, node: _Node) -> None:
+        if node.parent is None:
+            self.running = False
+            return
+        self._internal.append(done_event(node.parent))
+        grandparent = self.chart.nodes[node.parent].parent
+        if grandparent is not None and self.chart.nodes[grandparent].parallel:
+            if all(self._in_final_state(c) for c in self.chart.nodes[grandparent].children):
+                self._internal.append(done_event(grandparent))
+                if self.chart.nodes[grandparent].parent is None:
+                    self._root_parallel_done = grandparent
+
+    def _in_final_state(self, state: str) -> bool:
+        node = self.chart.nodes[state]
+        if node.parallel:
+            return all(self._in_final_state(child) for child in node.children)
+        return any(
+            self.chart.nodes[child].final and child in self.configuration
+            for child in node.children
+        )
+
+
+def execute(
+    process: Process,
+    key: str,
+    facts: dict[str, Any],
+    today: dt.date,
+    active: list[str],
+    event: str | None,
+) -> tuple[list[str], list[tuple[str, Any]]]:
+    """Start a case (``active`` empty) or resume it from its active states, and deliver
+    ``event`` on ``today``: the active states after, and the journal. ``facts`` is updated
+    in place with what transitions record. (``key``, the process text's hash, is not
+    needed here; :func:`engine.chart.execute` takes the same arguments.)"""
+    step = Run(chart_of(process), facts, today)
+    if not active:
+        step.start()
+        if event is not None:
+            step.deliver(event)
+    else:
+        step.configuration = dict.fromkeys(active)
+        step.deliver(event)
+    return step.active, step.journal
