@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .expressions import Context, Expression
@@ -53,10 +53,10 @@ class _Node:
     always: tuple[Transition, ...]
     #: Event name (``done.state.<id>`` for "when done") → transitions in document order.
     on: Mapping[str, tuple[Transition, ...]]
-
-    @property
-    def atomic(self) -> bool:
-        return not self.children
+    #: For an atomic state: itself and its ancestors, nearest first (where a transition
+    #: for an event is looked for), and those of them with automatic transitions.
+    lineage: tuple[_Node, ...] = ()
+    lineage_always: tuple[_Node, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,12 @@ def _build(process: Process) -> Chart:
             always=tuple(t for t in state.transitions if t.trigger == "always"),
             on={event: tuple(ts) for event, ts in on.items()},
         )
+    for node in list(nodes.values()):
+        if not node.children:
+            lineage = (node, *(nodes[a] for a in node.ancestors))
+            nodes[node.id] = replace(
+                node, lineage=lineage, lineage_always=tuple(n for n in lineage if n.always)
+            )
     conditions = {name: c.expression for name, c in process.conditions.items()}
     return Chart(process, nodes, conditions)
 
@@ -183,30 +189,36 @@ class Run:
     # -- selecting transitions ----------------------------------------------------------
 
     def _select(self, event: str | None) -> list[Transition]:
+        """For each active atomic state, the first enabled transition for ``event``
+        (``None``: automatic ones) of the state or its nearest ancestor that has one."""
         nodes = self.chart.nodes
-        context = Context(
-            {**self.facts, "today": self.today}, self.chart.conditions, set(self.configuration)
-        )
+        context: Context | None = None
         enabled: list[Transition] = []
         for state in self.configuration:
             node = nodes[state]
-            if not node.atomic:
+            if node.children:
                 continue
-            for owner in (state, *node.ancestors):
-                found = self._first_enabled(nodes[owner], event, context)
+            for owner in node.lineage_always if event is None else node.lineage:
+                candidates = owner.always if event is None else owner.on.get(event, ())
+                found = None
+                for transition in candidates:
+                    if transition.guard is None:
+                        found = transition
+                        break
+                    if context is None:  # built once per selection, only if needed
+                        context = Context(
+                            {**self.facts, "today": self.today},
+                            self.chart.conditions,
+                            set(self.configuration),
+                        )
+                    if transition.guard.evaluate(context) is True:
+                        found = transition
+                        break
                 if found is not None:
                     if not any(found is t for t in enabled):
                         enabled.append(found)
                     break
         return self._without_conflicts(enabled) if len(enabled) > 1 else enabled
-
-    @staticmethod
-    def _first_enabled(node: _Node, event: str | None, context: Context) -> Transition | None:
-        candidates = node.always if event is None else node.on.get(event, ())
-        for transition in candidates:
-            if transition.guard is None or transition.guard.evaluate(context) is True:
-                return transition
-        return None
 
     def _without_conflicts(self, enabled: list[Transition]) -> list[Transition]:
         """Of transitions that would leave a state in common, keep the one from the inner
@@ -234,9 +246,7 @@ class Run:
         (``None``: the whole chart)."""
         nodes = self.chart.nodes
         for ancestor in nodes[transition.source_state].ancestors:
-            if nodes[ancestor].compound and self.chart.is_descendant(
-                transition.target, ancestor
-            ):
+            if nodes[ancestor].compound and self.chart.is_descendant(transition.target, ancestor):
                 return ancestor
         return None
 
@@ -300,19 +310,21 @@ class Run:
             return
         self._internal.append(done_event(node.parent))
         grandparent = self.chart.nodes[node.parent].parent
-        if grandparent is not None and self.chart.nodes[grandparent].parallel:
-            if all(self._in_final_state(c) for c in self.chart.nodes[grandparent].children):
-                self._internal.append(done_event(grandparent))
-                if self.chart.nodes[grandparent].parent is None:
-                    self._root_parallel_done = grandparent
+        if (
+            grandparent is not None
+            and self.chart.nodes[grandparent].parallel
+            and self._in_final_state(grandparent)
+        ):
+            self._internal.append(done_event(grandparent))
+            if self.chart.nodes[grandparent].parent is None:
+                self._root_parallel_done = grandparent
 
     def _in_final_state(self, state: str) -> bool:
         node = self.chart.nodes[state]
         if node.parallel:
             return all(self._in_final_state(child) for child in node.children)
         return any(
-            self.chart.nodes[child].final and child in self.configuration
-            for child in node.children
+            self.chart.nodes[child].final and child in self.configuration for child in node.children
         )
 
 
