@@ -6,10 +6,12 @@ then kept public for a year), played once through the real runtime on a scratch 
 learn each event, its date and the facts given with it (the events ``cspr tick`` raises
 included). Each driver then replays those events on the same chart:
 
-- :class:`Ours`: what ``cspr case send`` does per event, without the store: the refusal
-  check (:func:`engine.explain.check_event`) and the runtime's step (the compiled chart
-  resumed from the stored configuration, then deadlines armed, closed and recomputed);
-- :class:`OursChartOnly`: only :func:`engine.chart.run` (the chart resumed per event);
+- :class:`Ours`: what ``cspr case send`` does per event, without the store
+  (:meth:`engine.runtime.Runtime.changing`: the refusal check, the interpreter resumed
+  from the stored configuration, deadlines armed, closed and recomputed, the history row);
+- :class:`OursInterpreterOnly`: only :func:`engine.interpreter.execute`;
+- :class:`OursChartOnly`: only :func:`engine.chart.run`, the same chart compiled for
+  python-statemachine (what the test suite checks the interpreter against);
 - :class:`PythonStatemachine`: python-statemachine's own ``statemachine.io`` loading the
   same definition (:func:`engine.chart.definition`), one machine kept running, ``send()``;
 - :class:`Sismic`: Sismic's interpreter on the exported chart (:mod:`bench.sismic_export`),
@@ -29,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from engine import chart, explain
+from engine import chart, interpreter
 from engine import facts as fact_values
 from engine.loader import build_cached, read_bundle
 from engine.model import Process
@@ -111,23 +113,43 @@ class Ours:
         self.record = self.path.opened
 
     def send(self, step: Step) -> None:
-        process, record = self.path.process, self.record
-        current = {**fact_values.from_json(process, record.facts), **step.facts}
-        check = explain.check_event(process, record.states, current, step.event, step.on)
-        if not check.allowed:
-            raise AssertionError(f"{step.event} refused: {check.reason}")
-        self.record, _ = self.runtime._advance(
-            process, self.path.key, record, step.facts, step.event, step.on
+        self.record, _ = self.runtime.changing(
+            self.path.process, self.record, "send", step.facts, step.event, step.on, "bench", None
         )
 
     def leaves(self) -> list[str]:
         return sorted(self.path.process.leaves(self.record.states))
 
 
-class OursChartOnly:
-    """The compiled chart resumed from the case's configuration for each event."""
+class OursInterpreterOnly:
+    """Only the engine's interpreter, resumed from the case's active states per event."""
 
-    name = "our compiled chart alone (engine.chart.run)"
+    name = "our interpreter alone (engine.interpreter.execute)"
+
+    def __init__(self, path: MainPath):
+        self.path = path
+
+    def start(self) -> None:
+        self.facts = dict(self.path.facts)
+        self.active, _ = interpreter.execute(
+            self.path.process, self.path.key, self.facts, self.path.opened_on, [], None
+        )
+
+    def send(self, step: Step) -> None:
+        self.facts.update(step.facts)
+        self.active, _ = interpreter.execute(
+            self.path.process, self.path.key, self.facts, step.on, self.active, step.event
+        )
+
+    def leaves(self) -> list[str]:
+        return sorted(self.path.process.leaves(self.active))
+
+
+class OursChartOnly:
+    """The chart compiled for python-statemachine (the cross-check of the interpreter),
+    resumed from the case's configuration for each event."""
+
+    name = "our python-statemachine chart (engine.chart.run)"
 
     def __init__(self, path: MainPath):
         self.path = path

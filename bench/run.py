@@ -184,6 +184,7 @@ def in_memory(settings: Settings) -> list[Row]:
     path = mainpath.main_path()
     drivers: dict[str, Any] = {
         "ours": mainpath.Ours(path),
+        "interpreter": mainpath.OursInterpreterOnly(path),
         "chart": mainpath.OursChartOnly(path),
         "psm": mainpath.PythonStatemachine(path),
     }
@@ -215,7 +216,14 @@ def in_memory(settings: Settings) -> list[Row]:
             verdict(t["ours"] <= 1.3 * t["psm"]),
         ),
         Row(
-            "event in memory, our compiled chart alone (engine.chart.run)",
+            "event in memory, our interpreter alone (engine.interpreter)",
+            us(t["interpreter"]),
+            "python-statemachine's own statemachine.io",
+            us(t["psm"]),
+            ratio(t["interpreter"], t["psm"]),
+        ),
+        Row(
+            "event in memory, our chart on python-statemachine (engine.chart.run)",
             us(t["chart"]),
             "python-statemachine's own statemachine.io",
             us(t["psm"]),

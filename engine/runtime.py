@@ -166,7 +166,7 @@ class Runtime:
         except LoadError as error:
             raise Refused(f"process '{process_name}' has problems:\n{error}") from None
         on = on or dt.date.today()
-        typed = self._typed_facts(process, facts or {})
+        typed = typed_facts(process, facts or {})
         _check_ref(ref)
         _check_words(by, note)
         with self.store.transaction() as db:
@@ -179,12 +179,11 @@ class Runtime:
                 )
             except StoreError as error:
                 raise Refused(str(error)) from None
-            blank = self.store.find(str(case_id))
-            after, sources = self._advance(process, bundle.hash, blank, typed, None, on)
-            self._save(db, blank, after, sources, on, by, "open", None, note, typed)
-            # Read back before committing: the case as this change left it, not as a
-            # writer that commits straight after has.
-            return self.store.find(str(case_id))
+            blank = blank_case(case_id, ref, process, bundle.hash, on)
+            after, row = self.opening(process, blank, typed, on, by, note)
+            # The case as this change left it, not as a writer that commits straight
+            # after has.
+            return self.store.save(db, blank, after, row, _now())
 
     def set(
         self,
@@ -217,96 +216,144 @@ class Runtime:
         with self.store.transaction() as db:
             before = self._find(key)
             process = self.process_of(before)
-            if on.isoformat() < before.last_on:
-                raise Refused(
-                    f"{on.isoformat()} is before the case's last recorded change "
-                    f"({before.last_on}); record changes in the order they happened"
-                )
-            typed = self._typed_facts(process, facts)
-            if event is not None:
-                current = {**fact_values.from_json(process, before.facts), **typed}
-                check = explain.check_event(process, before.states, current, event, on)
-                if not check.allowed:
-                    raise Refused(f"'{event}' is not allowed now: {check.reason}")
-            after, sources = self._advance(process, before.hash, before, typed, event, on)
-            self._save(db, before, after, sources, on, by, action, event, note, typed)
-            return self.store.find(str(before.id))  # as this change left it (see open)
+            typed = typed_facts(process, facts)
+            after, row = self.changing(process, before, action, typed, event, on, by, note)
+            return self.store.save(db, before, after, row, _now())  # as it left it (see open)
 
     def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
         """Mark deadlines that passed before ``as_of`` and raise their events."""
         as_of = as_of or dt.date.today()
         _check_words(by, None)
-        report = []
+        report: list[dict[str, Any]] = []
         for case_id in self.store.due_case_ids(as_of.isoformat()):
             with self.store.transaction() as db:
                 before = self.store.find(str(case_id))
-                process = self.process_of(before)
-                passed = [
-                    row
-                    for row in before.deadlines
-                    if row.status == "open"
-                    and row.raised_on is None
-                    and row.due
-                    and row.due < as_of.isoformat()
-                ]
-                if not passed:
-                    continue
-                after, happened = before, before.last_on
-                notes, sources, raised = [], [], []
-                for row in sorted(passed, key=lambda r: r.due or ""):
-                    happened = max(happened, _day_after(row.due))
-                    marked = replace(row, raised_on=as_of.isoformat())
-                    after = replace(
-                        after,
-                        deadlines=tuple(marked if d == row else d for d in after.deadlines),
-                    )
-                    deadline = _deadline_model(process, row)
-                    passed_word = "reached" if deadline and deadline.minimum else "overdue"
-                    notes.append(f"{row.name} {passed_word} (due {row.due})")
-                    event = deadline.raises if deadline else None
-                    entry = {
-                        "case": case_id,
-                        "ref": before.ref,
-                        "deadline": row.name,
-                        "due": row.due,
-                        "raised": event,
-                    }
-                    day = dt.date.fromisoformat(happened)
-                    if event:
-                        check = explain.check_event(
-                            process,
-                            after.states,
-                            fact_values.from_json(process, after.facts),
-                            event,
-                            day,
-                        )
-                        if check.allowed:
-                            raised.append(event)
-                        else:
-                            entry["raised"] = event = None
-                    # With no event, the chart still looks again on the day after the
-                    # deadline: an automatic transition may wait for that date to come
-                    # (only one whose condition reads `today` can: nothing else changed).
-                    if event or _waits_for_a_day(process, after.states):
-                        after, taken = self._advance(process, after.hash, after, {}, event, day)
-                        after = replace(after, revision=before.revision)
-                        sources += taken
-                    report.append(entry)
-                after = replace(after, last_on=happened, revision=before.revision + 1)
-                self._save(
-                    db,
-                    before,
-                    after,
-                    sources,
-                    dt.date.fromisoformat(happened),
-                    by,
-                    "tick",
-                    ",".join(raised) or None,
-                    "; ".join(notes),
-                    {},
-                    as_of.isoformat(),
-                )
+                ticked = self.ticking(self.process_of(before), before, as_of, by, report)
+                if ticked is not None:
+                    self.store.save(db, before, *ticked, _now())
         return report
+
+    # -- what a change does, worked out without the store ----------------------------
+    #
+    # Each takes the case as it stands and gives the case after the change and its history
+    # row, or raises Refused; the operations above read and write them in one transaction,
+    # and replay (engine.verify) chains them in memory.
+
+    def opening(
+        self,
+        process: Process,
+        blank: CaseRecord,
+        facts: Mapping[str, Any],
+        on: dt.date,
+        by: str | None,
+        note: str | None,
+    ) -> tuple[CaseRecord, HistoryRow]:
+        """A case just opened (``blank``, see :func:`blank_case`) entering its first steps."""
+        after, sources = self._advance(process, blank, facts, None, on)
+        return after, _history_row(blank, after, sources, on, by, "open", None, note, facts)
+
+    def changing(
+        self,
+        process: Process,
+        before: CaseRecord,
+        action: str,
+        facts: Mapping[str, Any],
+        event: str | None,
+        on: dt.date,
+        by: str | None,
+        note: str | None,
+    ) -> tuple[CaseRecord, HistoryRow]:
+        """Facts recorded (``action`` "set") or an event sent ("send") on ``on``."""
+        if on.isoformat() < before.last_on:
+            raise Refused(
+                f"{on.isoformat()} is before the case's last recorded change "
+                f"({before.last_on}); record changes in the order they happened"
+            )
+        if event is not None:
+            current = {**fact_values.from_json(process, before.facts), **facts}
+            check = explain.check_event(process, before.states, current, event, on)
+            if not check.allowed:
+                raise Refused(f"'{event}' is not allowed now: {check.reason}")
+        after, sources = self._advance(process, before, facts, event, on)
+        return after, _history_row(before, after, sources, on, by, action, event, note, facts)
+
+    def ticking(
+        self,
+        process: Process,
+        before: CaseRecord,
+        as_of: dt.date,
+        by: str | None,
+        report: list[dict[str, Any]],
+    ) -> tuple[CaseRecord, HistoryRow] | None:
+        """Deadlines of the case that passed before ``as_of`` marked, and their events
+        raised (each on the day after it passed); ``None`` if none passed. What was marked
+        is added to ``report``."""
+        passed = [
+            row
+            for row in before.deadlines
+            if row.status == "open"
+            and row.raised_on is None
+            and row.due
+            and row.due < as_of.isoformat()
+        ]
+        if not passed:
+            return None
+        after, happened = before, before.last_on
+        notes, sources, raised = [], [], []
+        for row in sorted(passed, key=lambda r: r.due or ""):
+            happened = max(happened, _day_after(row.due))
+            marked = replace(row, raised_on=as_of.isoformat())
+            after = replace(
+                after,
+                deadlines=tuple(marked if d == row else d for d in after.deadlines),
+            )
+            deadline = _deadline_model(process, row)
+            passed_word = "reached" if deadline and deadline.minimum else "overdue"
+            notes.append(f"{row.name} {passed_word} (due {row.due})")
+            event = deadline.raises if deadline else None
+            entry = {
+                "case": before.id,
+                "ref": before.ref,
+                "deadline": row.name,
+                "due": row.due,
+                "raised": event,
+            }
+            day = dt.date.fromisoformat(happened)
+            if event:
+                check = explain.check_event(
+                    process,
+                    after.states,
+                    fact_values.from_json(process, after.facts),
+                    event,
+                    day,
+                )
+                if check.allowed:
+                    raised.append(event)
+                else:
+                    entry["raised"] = event = None
+            # With no event, the chart still looks again on the day after the
+            # deadline: an automatic transition may wait for that date to come
+            # (only one whose condition reads `today` can: nothing else changed).
+            if event or _waits_for_a_day(process, after.states):
+                after, taken = self._advance(process, after, {}, event, day)
+                after = replace(after, revision=before.revision)
+                sources += taken
+            report.append(entry)
+        after = replace(after, last_on=happened, revision=before.revision + 1)
+        day = dt.date.fromisoformat(happened)
+        row = _history_row(
+            before,
+            after,
+            sources,
+            day,
+            by,
+            "tick",
+            ",".join(raised) or None,
+            "; ".join(notes),
+            {},
+            as_of.isoformat(),
+        )
+        return after, row
 
     # -- reading ----------------------------------------------------------------------
 
@@ -356,12 +403,6 @@ class Runtime:
         except StoreError as error:
             raise Refused(str(error)) from None
 
-    def _typed_facts(self, process: Process, facts: Mapping[str, Any]) -> dict[str, Any]:
-        try:
-            return {name: fact_values.coerce(process, name, v) for name, v in facts.items()}
-        except fact_values.FactError as error:
-            raise Refused(str(error)) from None
-
     def _deadline_view(self, process: Process, row: DeadlineRow, as_of: dt.date) -> DeadlineView:
         deadline = _deadline_model(process, row)
         due = dt.date.fromisoformat(row.due) if row.due else None
@@ -387,7 +428,6 @@ class Runtime:
     def _advance(
         self,
         process: Process,
-        key: str,
         before: CaseRecord,
         new_facts: Mapping[str, Any],
         event: str | None,
@@ -396,7 +436,7 @@ class Runtime:
         """Run the chart for one change: states, facts and deadlines after it, and the
         sources of the rules applied."""
         facts = {**fact_values.from_json(process, before.facts), **new_facts}
-        active, journal = self.execute(process, key, facts, on, list(before.states), event)
+        active, journal = self.execute(process, before.hash, facts, on, before.states, event)
         deadlines = list(before.deadlines)
         sources = []
         for kind, item in journal:
@@ -428,29 +468,54 @@ class Runtime:
             deadlines=tuple(deadlines),
         ), sources
 
-    def _save(
-        self, db, before, after, sources, on, by, action, event, note, given, as_of=None
-    ) -> None:
-        changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
-        row = HistoryRow(
-            revision=after.revision,
-            happened_on=on.isoformat(),
-            recorded_at=_now(),
-            recorded_by=by or default_user(),
-            action=action,
-            event=event,
-            states_before=list(before.states),
-            states_after=list(after.states),
-            facts_changed=changed,
-            note=note,
-            source="; ".join(dict.fromkeys(sources)) or None,
-            facts_given={k: fact_values.to_json(v) for k, v in given.items()},
-            as_of=as_of,
-        )
-        self.store.save(db, before, after, row, _now())
-
 
 _MISSING = object()
+
+
+def typed_facts(process: Process, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts as given (text, or JSON values) in the types the process declares them with."""
+    try:
+        return {name: fact_values.coerce(process, name, v) for name, v in facts.items()}
+    except fact_values.FactError as error:
+        raise Refused(str(error)) from None
+
+
+def blank_case(
+    case_id: int, ref: str | None, process: Process, key: str, on: dt.date
+) -> CaseRecord:
+    """A case as :meth:`Store.insert_case` leaves it: in no step yet, with no facts."""
+    iso = on.isoformat()
+    return CaseRecord(case_id, ref, process.id, process.version, key, [], {}, 0, iso, iso)
+
+
+def _history_row(
+    before: CaseRecord,
+    after: CaseRecord,
+    sources: list[str],
+    on: dt.date,
+    by: str | None,
+    action: str,
+    event: str | None,
+    note: str | None,
+    given: Mapping[str, Any],
+    as_of: str | None = None,
+) -> HistoryRow:
+    changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
+    return HistoryRow(
+        revision=after.revision,
+        happened_on=on.isoformat(),
+        recorded_at=_now(),
+        recorded_by=by or default_user(),
+        action=action,
+        event=event,
+        states_before=list(before.states),
+        states_after=list(after.states),
+        facts_changed=changed,
+        note=note,
+        source="; ".join(dict.fromkeys(sources)) or None,
+        facts_given={k: fact_values.to_json(v) for k, v in given.items()},
+        as_of=as_of,
+    )
 
 
 def _default_processes_dir() -> Path:

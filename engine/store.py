@@ -547,15 +547,17 @@ class Store:
         after: CaseRecord,
         history: HistoryRow,
         now: str,
-    ) -> None:
-        """Write a case's new state, deadlines and history row; refuse if it changed."""
+    ) -> CaseRecord:
+        """Write a case's new state, deadlines and history row; refuse if it changed.
+        Gives the case as written, as :meth:`find` would read it back."""
+        facts = json.dumps(after.facts, sort_keys=True)
         cursor = self._run(
             db,
             "UPDATE cases SET states = ?, facts = ?, revision = ?, last_on = ?, updated_at = ?"
             " WHERE id = ? AND revision = ?",
             (
                 json.dumps(after.states),
-                json.dumps(after.facts, sort_keys=True),
+                facts,
                 after.revision,
                 after.last_on,
                 now,
@@ -567,12 +569,14 @@ class Store:
             raise CaseChanged(
                 f"case {after.id} was changed by someone else since you read it; try again"
             )
+        deadlines = []
         for row in after.deadlines:
             if row.id is None:
-                self._run(
+                inserted = self._run(
                     db,
                     "INSERT INTO deadlines(case_id, state, name, armed_on, due, explanation,"
-                    " status, closed_on, raised_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " status, closed_on, raised_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
                     (
                         after.id,
                         row.state,
@@ -585,6 +589,7 @@ class Store:
                         row.raised_on,
                     ),
                 )
+                row = replace(row, id=int(inserted.fetchone()[0]))
             elif row not in before.deadlines:
                 self._run(
                     db,
@@ -600,6 +605,7 @@ class Store:
                         after.id,
                     ),
                 )
+            deadlines.append(row)
         self._run(
             db,
             "INSERT INTO history(case_id, revision, happened_on, recorded_at, recorded_by,"
@@ -624,6 +630,7 @@ class Store:
                 history.as_of,
             ),
         )
+        return replace(after, facts=json.loads(facts), deadlines=tuple(deadlines))
 
 
 _CASE_SELECT = (
