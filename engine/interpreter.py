@@ -193,6 +193,9 @@ class Run:
         (``None``: automatic ones) of the state or its nearest ancestor that has one."""
         nodes = self.chart.nodes
         context: Context | None = None
+        # Facts, date and active states stay put while selecting, so a condition written
+        # on several states (one per parallel region, say) is evaluated once.
+        decided: dict[str, bool] = {}
         enabled: list[Transition] = []
         for state in self.configuration:
             node = nodes[state]
@@ -202,16 +205,20 @@ class Run:
                 candidates = owner.always if event is None else owner.on.get(event, ())
                 found = None
                 for transition in candidates:
-                    if transition.guard is None:
+                    guard = transition.guard
+                    if guard is None:
                         found = transition
                         break
-                    if context is None:  # built once per selection, only if needed
-                        context = Context(
-                            {**self.facts, "today": self.today},
-                            self.chart.conditions,
-                            set(self.configuration),
-                        )
-                    if transition.guard.evaluate(context) is True:
+                    passes = decided.get(guard.text)
+                    if passes is None:
+                        if context is None:  # built once per selection, only if needed
+                            context = Context(
+                                {**self.facts, "today": self.today},
+                                self.chart.conditions,
+                                set(self.configuration),
+                            )
+                        passes = decided[guard.text] = guard.evaluate(context) is True
+                    if passes:
                         found = transition
                         break
                 if found is not None:

@@ -22,7 +22,7 @@ from typing import Any
 from . import calendar, explain, interpreter
 from . import facts as fact_values
 from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
-from .model import Process, Transition
+from .model import ENTRY, Deadline, Process, Transition, rule_bases
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
 PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
@@ -600,13 +600,37 @@ def _close(process: Process, row: DeadlineRow, on: dt.date) -> DeadlineRow:
 
 
 def _recompute(process: Process, row: DeadlineRow, facts: Mapping[str, Any]) -> DeadlineRow:
+    """An open deadline's due date and explanation from the facts as they now stand."""
     if row.status != "open":
         return row
     deadline = _deadline_model(process, row)
     if deadline is None:
         return row
-    due = calendar.compute_due(deadline.rule, facts, dt.date.fromisoformat(row.armed_on))
-    return replace(row, due=due.date.isoformat() if due.date else None, explanation=due.explanation)
+    due, explanation = _due(deadline, row.armed_on, facts)
+    if due == row.due and explanation == row.explanation:
+        return row
+    return replace(row, due=due, explanation=explanation)
+
+
+#: Due dates already worked out, by deadline rule, day armed and the values of the facts
+#: the rule counts from: every change recomputes every open deadline of its case, and
+#: the facts they count from rarely change.
+_DUE_CACHE: dict[tuple, tuple[Any, str | None, str]] = {}
+
+
+def _due(deadline: Deadline, armed_on: str, facts: Mapping[str, Any]) -> tuple[str | None, str]:
+    bases = tuple(facts.get(base) for base in rule_bases(deadline.rule) if base != ENTRY)
+    key = (id(deadline.rule), armed_on, bases)
+    cached = _DUE_CACHE.get(key)
+    if cached is not None and cached[0] is deadline.rule:
+        return cached[1], cached[2]
+    due = calendar.compute_due(deadline.rule, facts, dt.date.fromisoformat(armed_on))
+    if len(_DUE_CACHE) > 50_000:
+        _DUE_CACHE.clear()
+    iso = due.date.isoformat() if due.date else None
+    # The rule itself is kept, so its id cannot be reused by another while cached.
+    _DUE_CACHE[key] = (deadline.rule, iso, due.explanation)
+    return iso, due.explanation
 
 
 def parse_facts(assignments: Iterable[str]) -> dict[str, str]:
