@@ -249,7 +249,7 @@ class Runtime:
         note: str | None,
     ) -> tuple[CaseRecord, HistoryRow]:
         """A case just opened (``blank``, see :func:`blank_case`) entering its first steps."""
-        after, sources = self._advance(process, blank, facts, None, on)
+        after, sources = self._advance(process, blank, dict(facts), None, on)
         return after, _history_row(blank, after, sources, on, by, "open", None, note, facts)
 
     def changing(
@@ -269,12 +269,12 @@ class Runtime:
                 f"{on.isoformat()} is before the case's last recorded change "
                 f"({before.last_on}); record changes in the order they happened"
             )
+        current = {**fact_values.from_json(process, before.facts), **facts}
         if event is not None:
-            current = {**fact_values.from_json(process, before.facts), **facts}
             check = explain.check_event(process, before.states, current, event, on)
             if not check.allowed:
                 raise Refused(f"'{event}' is not allowed now: {check.reason}")
-        after, sources = self._advance(process, before, facts, event, on)
+        after, sources = self._advance(process, before, current, event, on)
         return after, _history_row(before, after, sources, on, by, action, event, note, facts)
 
     def ticking(
@@ -319,14 +319,9 @@ class Runtime:
                 "raised": event,
             }
             day = dt.date.fromisoformat(happened)
+            current = fact_values.from_json(process, after.facts)
             if event:
-                check = explain.check_event(
-                    process,
-                    after.states,
-                    fact_values.from_json(process, after.facts),
-                    event,
-                    day,
-                )
+                check = explain.check_event(process, after.states, current, event, day)
                 if check.allowed:
                     raised.append(event)
                 else:
@@ -335,7 +330,7 @@ class Runtime:
             # deadline: an automatic transition may wait for that date to come
             # (only one whose condition reads `today` can: nothing else changed).
             if event or _waits_for_a_day(process, after.states):
-                after, taken = self._advance(process, after, {}, event, day)
+                after, taken = self._advance(process, after, current, event, day)
                 after = replace(after, revision=before.revision)
                 sources += taken
             report.append(entry)
@@ -429,13 +424,13 @@ class Runtime:
         self,
         process: Process,
         before: CaseRecord,
-        new_facts: Mapping[str, Any],
+        facts: dict[str, Any],
         event: str | None,
         on: dt.date,
     ) -> tuple[CaseRecord, list[str]]:
-        """Run the chart for one change: states, facts and deadlines after it, and the
-        sources of the rules applied."""
-        facts = {**fact_values.from_json(process, before.facts), **new_facts}
+        """Run the chart for one change from ``before`` with ``facts`` (the case's own, typed,
+        and those given with the change; updated with those it records): states, facts and
+        deadlines after it, and the sources of the rules applied."""
         active, journal = self.execute(process, before.hash, facts, on, before.states, event)
         deadlines = list(before.deadlines)
         sources = []
