@@ -258,10 +258,13 @@ class Expression:
         found = [(n.name, n.offset) for n in _walk(self.tree) if isinstance(n, Name)]
         return tuple(sorted(found, key=lambda pair: pair[1]))
 
-    def evaluate(self, ctx: Context) -> bool | None:
-        """``True``, ``False`` or ``None`` (unknown). Never raises."""
+    def evaluate(self, ctx: Context, decided: dict[str, bool | None] | None = None) -> bool | None:
+        """``True``, ``False`` or ``None`` (unknown). Never raises.
+
+        ``decided`` keeps the named conditions decided on the way; give the same dict to
+        evaluate several expressions against one context without deciding them again."""
         try:
-            return _Evaluator(ctx).truth(self.tree)
+            return _Evaluator(ctx, decided).truth(self.tree)
         except RecursionError:  # pragma: no cover - belt and braces; depth is bounded
             return None
 
@@ -970,9 +973,9 @@ def _join(reasons: list[str], joiner: str) -> str:
 class _Evaluator:
     """One evaluation against one context; remembers the conditions it has decided."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, decided: dict[str, bool | None] | None = None) -> None:
         self.ctx = ctx
-        self.decided: dict[str, bool | None] = {}
+        self.decided: dict[str, bool | None] = {} if decided is None else decided
         self.stack: list[str] = []  # conditions being evaluated, to cut cycles
         self.cycles = 0
         self.depth = 0

@@ -193,9 +193,11 @@ class Run:
         (``None``: automatic ones) of the state or its nearest ancestor that has one."""
         nodes = self.chart.nodes
         context: Context | None = None
-        # Facts, date and active states stay put while selecting, so a condition written
-        # on several states (one per parallel region, say) is evaluated once.
+        # Facts, date and active states stay put while selecting, so a guard written on
+        # several states (one per parallel region, say), or a named condition several
+        # guards use, is decided once.
         decided: dict[str, bool] = {}
+        conditions: dict[str, bool | None] = {}
         enabled: list[Transition] = []
         for state in self.configuration:
             node = nodes[state]
@@ -217,7 +219,7 @@ class Run:
                                 self.chart.conditions,
                                 set(self.configuration),
                             )
-                        passes = decided[guard.text] = guard.evaluate(context) is True
+                        passes = decided[guard.text] = guard.evaluate(context, conditions) is True
                     if passes:
                         found = transition
                         break
