@@ -207,6 +207,56 @@ def execute(
     return subject.active(), subject.journal
 
 
+class Diverged(Exception):
+    """The engine's interpreter and python-statemachine took one change differently: a
+    bug in one of them, or a chart whose meaning the two read differently."""
+
+
+def cross_checked(
+    process: Process,
+    key: str,
+    facts: dict[str, Any],
+    today: dt.date,
+    active: list[str],
+    event: str | None,
+) -> tuple[list[str], list[tuple[str, Any]]]:
+    """:func:`engine.interpreter.execute`, run again on python-statemachine; raises
+    :class:`Diverged` unless both end in the same states, having left, taken and entered
+    the same things in the same order and recorded the same facts."""
+    from . import interpreter
+
+    their_facts = dict(facts)  # fact values are immutable: a shallow copy is a copy
+    theirs = execute(process, key, their_facts, today, list(active), event)
+    ours = interpreter.execute(process, key, facts, today, list(active), event)
+    differences = []
+    if ours[0] != theirs[0]:
+        differences.append(f"states after: engine {ours[0]}, python-statemachine {theirs[0]}")
+    if ours[1] != theirs[1]:
+        pairs = enumerate(zip(ours[1], theirs[1], strict=False))
+        at = next((i for i, (a, b) in pairs if a != b), min(len(ours[1]), len(theirs[1])))
+        differences.append(
+            f"step {at + 1} of the change: engine {_step(ours[1], at)}, "
+            f"python-statemachine {_step(theirs[1], at)}"
+        )
+    if facts != their_facts:
+        differences.append(f"facts: engine {facts}, python-statemachine {their_facts}")
+    if differences:
+        raise Diverged(
+            f"{process.id}: '{event or 'automatic steps'}' on {today} from "
+            f"{', '.join(active) or 'the start'}: " + "; ".join(differences)
+        )
+    return ours
+
+
+def _step(journal: list[tuple[str, Any]], index: int) -> str:
+    if index >= len(journal):
+        return "nothing more"
+    kind, item = journal[index]
+    if kind == "transition":
+        return f"takes {item.source_state} → {item.target} ({item.label})"
+    return f"{'leaves' if kind == 'exit' else 'enters'} {item}"
+
+
 #: One running machine per chart class, resumed for each case in turn: creating a machine
 #: binds every guard and action of the chart (about 10 ms for the CSPR chart, ten times
 #: the cost of an event), while resuming one only needs its model's configuration set.

@@ -696,16 +696,24 @@ def scenario() -> None:
 @scenario.command("run")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--coverage", is_flag=True, help="Also list transitions no scenario takes.")
+@click.option(
+    "--cross-check",
+    is_flag=True,
+    help="Also run every change on python-statemachine; any difference fails the scenario.",
+)
 @json_option
 @click.pass_context
-def scenario_run(ctx, paths, coverage, as_json) -> None:
+def scenario_run(ctx, paths, coverage, cross_check, as_json) -> None:
     """Run scenarios (files or folders; default processes/scenarios/): PASS or FAIL each.
 
     Exits 1 if any scenario fails. --coverage lists the transitions no scenario takes.
+    --cross-check runs each change twice, on the engine's own interpreter (what cases
+    use) and on python-statemachine, and fails a scenario where they differ: worth doing
+    after writing a new kind of step or transition into a process file.
 
     \b
     Example:
-      cspr scenario run processes/scenarios/ --coverage
+      cspr scenario run processes/scenarios/ --coverage --cross-check
     """
     from .loader import build_cached, read_bundle
     from .scenarios import find_files, run_file, uncovered
@@ -714,7 +722,7 @@ def scenario_run(ctx, paths, coverage, as_json) -> None:
     files = find_files(paths or ("processes/scenarios",))
     if not files:
         fail("cspr: no scenario files found")
-    outcomes = [run_file(f, Path(processes) if processes else None) for f in files]
+    outcomes = [run_file(f, Path(processes) if processes else None, cross_check) for f in files]
     gaps = []
     if coverage:
         used = sorted({o.process_file for o in outcomes if o.process_file})

@@ -48,8 +48,11 @@ def find_files(paths: Iterable[str]) -> list[Path]:
     return files
 
 
-def run_file(path: Path, processes_dir: Path | None = None) -> Outcome:
-    """Run one scenario file; problems with the file itself are failures too."""
+def run_file(path: Path, processes_dir: Path | None = None, cross_check: bool = False) -> Outcome:
+    """Run one scenario file; problems with the file itself are failures too.
+
+    ``cross_check`` runs every change on python-statemachine too (see
+    :func:`engine.chart.cross_checked`); any difference is a failure."""
     outcome = Outcome(str(path), path.stem)
     try:
         document = yamlsource.read(yamlsource.decode(path.read_bytes(), str(path)), str(path))
@@ -65,10 +68,17 @@ def run_file(path: Path, processes_dir: Path | None = None) -> Outcome:
     with Store(":memory:") as store:
         runtime = Runtime(store, processes_dir or _processes_dir_for(path))
         runtime.taken = outcome.taken
+        disagreement: type[Exception] | tuple[()] = ()
+        if cross_check:
+            from .chart import Diverged, cross_checked  # imports python-statemachine
+
+            runtime.execute, disagreement = cross_checked, Diverged
         try:
             _play(runtime, path, document, outcome)
         except (Refused, LoadError) as error:
             outcome.failures.append(str(error))
+        except disagreement as error:
+            outcome.failures.append(f"the engine and python-statemachine disagree: {error}")
     return outcome
 
 

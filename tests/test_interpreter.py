@@ -9,45 +9,40 @@ order, and the facts recorded.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import random
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from engine import chart, interpreter, scenarios
+from engine.cli import main
 from engine.loader import build_cached, read_bundle
 from engine.model import Process
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 SCENARIOS = sorted((PROCESSES / "scenarios").glob("*.yaml"))
-OURS = interpreter.execute
 
 
-def _both(process, key, facts, today, active, event):
-    """Run one change on both executors; fail on any difference."""
-    theirs_facts = copy.deepcopy(facts)
-    theirs = chart.execute(process, key, theirs_facts, today, list(active), event)
-    ours = OURS(process, key, facts, today, list(active), event)
-    where = f"{process.id}: {event or '(no event)'} on {today} from {active or 'the start'}"
-    assert ours[0] == theirs[0], f"{where}: states differ"
-    assert ours[1] == theirs[1], f"{where}: journals differ"
-    assert facts == theirs_facts, f"{where}: recorded facts differ"
-    _both.compared += 1
-    return ours
+def test_every_scenario_runs_the_same_on_both():
+    """``cspr scenario run --cross-check`` runs every change on both, failing on any
+    difference; every shipped scenario passes it."""
+    result = CliRunner().invoke(
+        main, ["scenario", "run", str(PROCESSES / "scenarios"), "--cross-check"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{len(SCENARIOS)} passed, 0 failed" in result.output
 
 
-_both.compared = 0
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
-def test_every_scenario_runs_the_same_on_both(scenario, monkeypatch):
-    monkeypatch.setattr(interpreter, "execute", _both)
-    before = _both.compared
-    outcome = scenarios.run_file(scenario)
-    assert outcome.passed, outcome.failures
-    assert _both.compared > before  # the scenario did run through the lockstep
+def test_a_difference_fails_the_scenario(monkeypatch):
+    """Were the interpreter to enter states in another order, the cross-check says so."""
+    real = interpreter.Run._enter
+    monkeypatch.setattr(interpreter.Run, "_enter", lambda run, states: real(run, states[::-1]))
+    outcome = scenarios.run_file(PROCESSES / "scenarios" / SCENARIOS[0].name, cross_check=True)
+    assert not outcome.passed
+    assert "the engine and python-statemachine disagree" in outcome.failures[0]
+    assert "python-statemachine enters" in outcome.failures[0]
 
 
 def _random_facts(process: Process, rng: random.Random, today: dt.date) -> dict:
@@ -77,12 +72,13 @@ def test_random_walks_agree(name):
     for _walk in range(60):
         today = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randint(0, 700))
         facts = _random_facts(process, rng, today)
-        active, _ = _both(process, bundle.hash, facts, today, [], None)
+        active, _ = chart.cross_checked(process, bundle.hash, facts, today, [], None)
         for _step in range(25):
             today += dt.timedelta(days=rng.choice([0, 1, 7, 40]))
             if rng.random() < 0.3:
                 facts.update(_random_facts(process, rng, today))
-            active, _ = _both(process, bundle.hash, facts, today, active, rng.choice(events))
+            event = rng.choice(events)
+            active, _ = chart.cross_checked(process, bundle.hash, facts, today, active, event)
             steps += 1
     assert steps == 60 * 25
 
