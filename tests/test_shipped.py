@@ -52,11 +52,16 @@ def test_vocabulary_deadlines_exist():
     assert "scr_decision" in deadlines["scr"]
 
 
-def test_reading_a_case_needs_no_statechart_library(tmp_path):
+def test_operating_a_case_needs_no_statechart_library(tmp_path):
+    """Cases run on the engine's own interpreter: showing one, and changing it, imports
+    neither python-statemachine (the cross-check) nor jsonschema nor graphviz."""
     code = (
         "import sys\n"
         "from engine.cli import main\n"
-        "for argv in (['case', 'show', 'LA-1'], ['case', 'history', 'LA-1']):\n"
+        "for argv in (['case', 'show', 'LA-1'], ['case', 'history', 'LA-1'],\n"
+        "             ['case', 'set', 'LA-1', '--on', '2019-12-20', 'child_died=false'],\n"
+        "             ['case', 'send', 'LA-1', 'partners_notified', '--on', '2019-12-23'],\n"
+        "             ['tick', '--on', '2020-02-01']):\n"
         "    try: main(['--db', sys.argv[1], *argv])\n"
         "    except SystemExit as e: assert e.code in (0, None), e.code\n"
         "heavy = [m for m in ('statemachine', 'jsonschema', 'graphviz') if m in sys.modules]\n"
