@@ -25,10 +25,10 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache
+from .frozen import Frozen
 from .model import ENTRY, Before, DueRule, Duration, EarliestOf, OnDate, TimeUnit, Within
 
 __all__ = [
@@ -490,8 +490,7 @@ def parse_date(text: str) -> dt.date:
 # -- due dates --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(Frozen):
     """A computed due date and, in plain words, how it was reached.
 
     ``date`` is ``None`` when the rule counts from facts not recorded yet; they are named

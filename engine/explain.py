@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .expressions import Context
+from .frozen import Frozen, field
 from .loader import did_you_mean
 from .model import Process, Transition
 
 
-@dataclass(frozen=True)
-class EventCheck:
+class EventCheck(Frozen):
     """Whether an event is allowed now, the transitions it would take, and why not."""
 
     name: str

@@ -8,7 +8,7 @@ Policy leads write conditions such as::
     lscb_route is active
 
 The text is read by a hand-written tokenizer and recursive-descent parser into a tree of
-frozen dataclasses. Nothing written in a process file is ever handed to Python's ``eval``,
+frozen records. Nothing written in a process file is ever handed to Python's ``eval``,
 ``compile`` or ``ast``: the only things a condition can do are the ones below.
 
 Grammar::
@@ -40,10 +40,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import string
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Final
+
+from .frozen import Frozen, field
 
 __all__ = [
     "MAX_DEPTH",
@@ -109,54 +109,47 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
 # -- the tree ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(Frozen):
     """A fact or condition name (or, under ``is active``, a state name)."""
 
     name: str
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class Literal:
+class Literal(Frozen):
     """A written value: ``bool``, ``int``, ``float``, ``str`` or ``datetime.date``."""
 
     value: bool | int | float | str | dt.date
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class ListValue:
+class ListValue(Frozen):
     """A written list of values; only ever the right-hand side of ``in`` / ``not in``."""
 
     items: tuple[Literal, ...]
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Frozen):
     """``not operand``."""
 
     operand: Node
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(Frozen):
     """``a and b and ...`` (two or more operands)."""
 
     operands: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(Frozen):
     """``a or b or ...`` (two or more operands)."""
 
     operands: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(Frozen):
     """``left op right``; ``op`` is one of ``== != < <= > >= in``, or ``not in``."""
 
     op: str
@@ -165,16 +158,14 @@ class Compare:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class IsSet:
+class IsSet(Frozen):
     """``name is set`` (or ``is not set`` when ``negated``)."""
 
     name: Name
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class IsActive:
+class IsActive(Frozen):
     """``state is active`` (or ``is not active`` when ``negated``)."""
 
     name: Name
@@ -213,8 +204,7 @@ def _walk(node: Node) -> Iterator[Node]:
 # -- the model --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Frozen):
     """What a condition is evaluated against.
 
     ``facts`` maps fact names to recorded values (a missing key, or ``None``, means "not
@@ -227,8 +217,7 @@ class Context:
     active: Collection[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class Expression:
+class Expression(Frozen):
     """A parsed condition: its text and its tree. Build one with :func:`parse`."""
 
     text: str
@@ -303,8 +292,7 @@ def _parse_cached(text: str) -> Expression:
 # -- tokenizer --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(Frozen):
     # kind: name, keyword, literal, op, ( ) [ ] , or end
     kind: str
     text: str
@@ -319,8 +307,8 @@ class _Token:
         return f"'{self.text}'"
 
 
-_DIGITS: Final = frozenset(string.digits)
-_NAME_START: Final = frozenset(string.ascii_letters + "_")
+_DIGITS: Final = frozenset("0123456789")
+_NAME_START: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS: Final = _NAME_START | _DIGITS
 _KEYWORDS: Final = {
     "and": "and",

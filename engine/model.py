@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from .frozen import Frozen, field
 
 if TYPE_CHECKING:  # pragma: no cover
     from .expressions import Expression
@@ -29,8 +30,7 @@ Trigger = Literal["event", "always", "done"]
 ENTRY = "entry"
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(Frozen, order=True):
     """Where a node was written: file name, 1-based line and column."""
 
     file: str
@@ -57,8 +57,7 @@ def names_written_at() -> tuple[Location, ...]:
     return field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(Frozen):
     """A citation key and the document and section it stands for."""
 
     key: str
@@ -67,8 +66,7 @@ class Source:
     where: Location = NOWHERE
 
 
-@dataclass(frozen=True)
-class Role:
+class Role(Frozen):
     """Someone responsible for a step: the local authority, the Panel, ..."""
 
     id: str
@@ -77,8 +75,7 @@ class Role:
     where: Location = NOWHERE
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(Frozen):
     """A typed piece of information about a case (never a name)."""
 
     id: str
@@ -91,8 +88,7 @@ class Fact:
     source_at: Location = written_at()
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Frozen):
     """A named guard expression, written once and used by transitions."""
 
     id: str
@@ -106,8 +102,7 @@ class Condition:
     names_at: tuple[Location, ...] = names_written_at()
 
 
-@dataclass(frozen=True)
-class Duration:
+class Duration(Frozen):
     """An amount of time in one unit, as a policy lead writes it ("15 working days")."""
 
     amount: int
@@ -124,8 +119,7 @@ class Duration:
         return f"{self.amount} {word}{'' if self.amount == 1 else 's'}"
 
 
-@dataclass(frozen=True)
-class Within:
+class Within(Frozen):
     """Due ``duration`` after ``base`` (a date fact, or :data:`ENTRY`)."""
 
     duration: Duration
@@ -133,8 +127,7 @@ class Within:
     base_at: Location = written_at()
 
 
-@dataclass(frozen=True)
-class Before:
+class Before(Frozen):
     """Due ``duration`` before the date fact ``base`` (on or before that day)."""
 
     duration: Duration
@@ -142,15 +135,13 @@ class Before:
     base_at: Location = written_at()
 
 
-@dataclass(frozen=True)
-class OnDate:
+class OnDate(Frozen):
     """Due on a fixed date written in the process file."""
 
     date: dt.date
 
 
-@dataclass(frozen=True)
-class EarliestOf:
+class EarliestOf(Frozen):
     """Due on the earliest of several rules that can be computed."""
 
     rules: tuple[DueRule, ...]
@@ -168,8 +159,7 @@ def rule_bases(rule: DueRule) -> Iterator[str]:
             yield from rule_bases(inner)
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(Frozen):
     """A time limit armed when its state is entered and closed when the state is left."""
 
     id: str
@@ -189,8 +179,7 @@ class Deadline:
     source_at: Location = written_at()
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(Frozen):
     """A way out of a state: on an event, as soon as a condition holds, or when done."""
 
     source_state: str
@@ -218,8 +207,7 @@ class Transition:
         return "(when done)" if self.trigger == "done" else "(as soon as)"
 
 
-@dataclass(frozen=True)
-class State:
+class State(Frozen):
     """A step of the process; compound and parallel states hold others."""
 
     id: str
@@ -244,8 +232,7 @@ class State:
         return self.title or self.id.replace("_", " ")
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(Frozen):
     """A whole process, includes spliced in; ``states`` is flat and in document order."""
 
     id: str
