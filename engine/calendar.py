@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import json
 import re
 from bisect import bisect_right
@@ -422,6 +421,8 @@ def parse_duration(text: str) -> Duration:
         return Duration(amount, unit)
     suggestion = _NEAR_MISSES.get(unit_text)
     if suggestion is None:
+        import difflib  # only a mistyped unit needs it
+
         close = difflib.get_close_matches(unit_text, list(_UNITS), n=1, cutoff=0.8)
         if close:
             # Always suggest the plural, the form the guidance and examples use.
