@@ -14,7 +14,7 @@ import bisect
 import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,21 +65,11 @@ class YamlProblem(Exception):
         self.message = message
 
 
-class _Loader(
-    yaml.reader.Reader,
-    yaml.scanner.Scanner,
-    yaml.parser.Parser,
-    yaml.composer.Composer,
-    _Resolver,
-):
-    def __init__(self, text: str, file: str):
-        yaml.reader.Reader.__init__(self, text)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        _Resolver.__init__(self)
-        self.file = file
-        self.depth = 0
+class _Checks(yaml.composer.Composer):
+    """Composing nodes from parse events, refusing aliases, anchors and deep nesting."""
+
+    file: str
+    depth: int
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
@@ -104,6 +94,79 @@ class _Loader(
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+class _Loader(_Checks, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Resolver):
+    """PyYAML's pure-Python reader, scanner and parser: the reference for what is valid
+    YAML and for every message about text that is not."""
+
+    def __init__(self, text: str, file: str):
+        yaml.reader.Reader.__init__(self, text)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Resolver.__init__(self)
+        self.file = file
+        self.depth = 0
+
+
+try:  # PyYAML's wheels carry libyaml, whose C parser reads a file many times faster
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _CParser = None
+
+#: Whether the C parser is used for text it accepts (tests switch it off to try both).
+LIBYAML: bool = _CParser is not None
+
+if _CParser is not None:
+
+    class _FastLoader(_Checks, _CParser, _Resolver):  # type: ignore[misc,valid-type]
+        """libyaml's parser feeding the same composer and checks as :class:`_Loader`."""
+
+        def __init__(self, text: str, file: str):
+            _CParser.__init__(self, text)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
+            self.file = file
+            self.depth = 0
+            self.in_flow = 0
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            event = self.peek_event()
+            # libyaml and PyYAML resolve tags differently (a lone '!'); tags are refused
+            # anyway, so a tagged node is left to the reference parser.
+            if getattr(event, "tag", None) is not None:
+                raise _LeftToReference
+            # Inside [ ] or { }, PyYAML ends a plain value at '?', libyaml reads on.
+            if self.in_flow and isinstance(event, yaml.ScalarEvent):
+                if not event.style and "?" in event.value:
+                    raise _LeftToReference
+            flow = 1 if getattr(event, "flow_style", None) else 0
+            self.in_flow += flow
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.in_flow -= flow
+
+
+class _LeftToReference(Exception):
+    """Text the C parser might read differently from PyYAML's pure-Python parser."""
+
+
+#: What libyaml reads differently from PyYAML's parser: it accepts tabs in places PyYAML
+#: refuses them, counts some line breaks and a byte order mark otherwise, and accepts a
+#: comment straight after a block scalar's '|' or '>'. Text with any of these is read by
+#: the pure-Python parser alone (tests/test_yaml_parsers.py compares the two parsers).
+_NOT_FOR_LIBYAML = re.compile("[\t\r\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#")
+
+
+def _libyaml_reads_as_pyyaml(text: str) -> bool:
+    """Whether libyaml reads ``text`` exactly as PyYAML's parser would, marks included.
+
+    Without a final line break libyaml puts an empty value at the end on a line of its
+    own, where PyYAML puts it at the end of the last line.
+    """
+    return text.endswith("\n") and not _NOT_FOR_LIBYAML.search(text)
 
 
 def _where(file: str, mark: Any) -> Location:
@@ -347,11 +410,26 @@ def read(text: str, file: str) -> Document:
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
-    """The YAML node tree of ``text``; every way PyYAML can fail becomes a YamlProblem."""
+    """The YAML node tree of ``text``.
+
+    libyaml's C parser composes text it accepts. Whatever it refuses (or anything else
+    going wrong with it) is read again by PyYAML's pure-Python parser, which gives the
+    messages and places users know: errors are rare, so only valid files need speed.
+    """
+    if LIBYAML and _libyaml_reads_as_pyyaml(text):
+        try:
+            return _compose_with(_FastLoader, text, file)
+        except Exception:  # noqa: BLE001 - the reference parser below says what is wrong
+            pass
+    return _compose_with(_Loader, text, file)
+
+
+def _compose_with(loader_class: Callable[[str, str], Any], text: str, file: str) -> Any:
+    """The node tree read by ``loader_class``; every way PyYAML can fail is a YamlProblem."""
     loader = None
     try:
         # The reader refuses control characters as soon as it is built, so build it here.
-        loader = _Loader(text, file)
+        loader = loader_class(text, file)
         return loader.get_single_node()
     except YamlProblem:
         raise
@@ -463,7 +541,10 @@ def _yaml_message(error: yaml.MarkedYAMLError, text: str) -> str:
 def _convert(node: yaml.Node, path: Path, document: Document) -> Any:
     document.value_at[path] = _where(document.file, node.start_mark)
     if isinstance(node, yaml.ScalarNode):
-        document.span_at[path] = Span(node.start_mark.index, node.end_mark.index, node.style)
+        # Both parsers count marks in characters; a plain scalar's style is None from
+        # PyYAML's parser, '' from libyaml's.
+        span = Span(node.start_mark.index, node.end_mark.index, node.style or None)
+        document.span_at[path] = span
         return _scalar(node, document.file)
     if isinstance(node, yaml.SequenceNode):
         _check_tag(node, "tag:yaml.org,2002:seq", document.file)
