@@ -138,9 +138,9 @@ if _CParser is not None:
             if getattr(event, "tag", None) is not None:
                 raise _LeftToReference
             # Inside [ ] or { }, PyYAML ends a plain value at '?', libyaml reads on.
-            if self.in_flow and isinstance(event, yaml.ScalarEvent):
-                if not event.style and "?" in event.value:
-                    raise _LeftToReference
+            plain = isinstance(event, yaml.ScalarEvent) and not event.style
+            if self.in_flow and plain and "?" in event.value:
+                raise _LeftToReference
             flow = 1 if getattr(event, "flow_style", None) else 0
             self.in_flow += flow
             try:
@@ -210,12 +210,19 @@ class Document:
     def text_offset(self, path: Path, offset: int) -> Location:
         """Location of character ``offset`` of the text value at ``path``, however the
         value is written: over several lines, folded, literal, quoted or with escapes."""
-        span = self.span_at.get(tuple(path))
+        path = tuple(path)
+        span = self.span_at.get(path)
         value = self.value(path)
         if span is None or not isinstance(value, str):
             return self.where(path)
-        positions = _source_positions(self.text, span, value)
-        return self.location_of(positions[max(0, min(offset, len(value)))])
+        offset = max(0, min(offset, len(value)))
+        start, end = _content_range(self.text, span)
+        if offset < len(value) and self.text[start:end] == value:
+            return self.location_of(start + offset)  # written just as it reads
+        positions = self._positions.get(path)
+        if positions is None:
+            positions = self._positions[path] = _source_positions(self.text, span, value)
+        return self.location_of(positions[offset])
 
     def value(self, path: Path) -> Any:
         """The plain data at ``path``, or None where there is none."""
@@ -234,6 +241,11 @@ class Document:
     @functools.cached_property
     def _line_starts(self) -> list[int]:
         return _line_starts(self.text)
+
+    @functools.cached_property
+    def _positions(self) -> dict[Path, list[int]]:
+        """:func:`_source_positions` of the values asked about, by path."""
+        return {}
 
 
 #: What YAML counts as a line break (PyYAML's marks count lines the same way).
