@@ -109,8 +109,9 @@ def _holidays_from_package(years: range) -> dict[int, dict[dt.date, str]]:
 
 def _holiday_cache_name() -> str | None:
     """The cache entry for the installed holidays package: named by where it is and when
-    its files were written, so that upgrading it starts a new entry."""
-    import hashlib
+    its files were written, so that upgrading it starts a new entry. (A CRC keeps the name
+    short; it is not a secret, and ``hashlib`` would take longer to import than the rest.)"""
+    import zlib
     from importlib.util import find_spec
 
     spec = find_spec("holidays")
@@ -122,8 +123,8 @@ def _holiday_cache_name() -> str | None:
         with contextlib.suppress(OSError):
             stat = (package / name).stat()
             identity.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
-    digest = hashlib.sha256("\n".join(identity).encode()).hexdigest()[:16]
-    return f"bank-holidays-GB-ENG-{digest}.json"
+    digest = zlib.crc32("\n".join(identity).encode())
+    return f"bank-holidays-GB-ENG-{digest:08x}.json"
 
 
 def _read_holiday_cache() -> dict[int, dict[dt.date, str]]:

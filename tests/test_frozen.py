@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.expressions import parse
-from engine.frozen import Frozen, FrozenError, field
+from engine.frozen import Frozen, FrozenError, field, replace
 from engine.loader import build, read_bundle
 from engine.model import NOWHERE, Location, Transition, Within
 
@@ -58,6 +58,15 @@ def test_default_factory_gives_each_record_its_own_value() -> None:
 def test_wrong_arguments_are_refused(args: tuple, kwargs: dict, words: str) -> None:
     with pytest.raises(TypeError, match=words):
         Note(*args, **kwargs)
+
+
+def test_replace_copies_with_some_fields_changed() -> None:
+    note = Note("a", 1, tags={"k": "v"}, secret="s")
+    changed = replace(note, count=2)
+    assert (changed.text, changed.count, changed.tags, changed.secret) == ("a", 2, {"k": "v"}, "s")
+    assert note.count == 1
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        replace(note, colour="red")
 
 
 def test_assignment_and_deletion_are_refused() -> None:
