@@ -250,6 +250,7 @@ def _engine_stamp() -> str:
     digest = hashlib.sha256()
     sources = (
         "model.py",
+        "frozen.py",
         "expressions.py",
         "loader.py",
         "checks.py",
