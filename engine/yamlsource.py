@@ -28,24 +28,29 @@ MAX_DEPTH = 64
 Path = tuple[str | int, ...]
 
 
-class _Resolver(yaml.resolver.BaseResolver):
-    """YAML 1.2-like scalars: null, true/false, integers and decimals; all else is text."""
+def _implicit_tags() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """YAML 1.2-like scalars: null, true/false, integers and decimals; all else is text.
+
+    For each character a plain scalar can start with, the tags it may have and the
+    pattern it must match for each, tried in order (as PyYAML's resolvers are kept).
+    """
+    table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for tag, pattern, first in (
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", "-+0123456789"),
+        (
+            "tag:yaml.org,2002:float",
+            r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$",
+            "-+0123456789.",
+        ),
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ):
+        for character in first:
+            table.setdefault(character, []).append((tag, re.compile(pattern)))
+    return table
 
 
-_Resolver.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Resolver.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
-)
-_Resolver.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
-    list("-+0123456789."),
-)
-_Resolver.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
+_IMPLICIT_TAGS = _implicit_tags()
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -65,38 +70,182 @@ class YamlProblem(Exception):
         self.message = message
 
 
-class _Checks(yaml.composer.Composer):
-    """Composing nodes from parse events, refusing aliases, anchors and deep nesting."""
+class _Reading:
+    """Reads the events of a parser (PyYAML's or libyaml's) into plain data, noting where
+    every key and value is written, and refusing what process files may not contain.
+
+    What the parser refuses (bad syntax), aliases, anchors and deep nesting are refused
+    at once; what is wrong with the values read (tags, duplicate keys, keys that are not
+    plain words, huge numbers) is refused once the whole text has been read, as the
+    first such problem in the text, so that bad syntax anywhere is reported first.
+    """
 
     file: str
-    depth: int
+    check_event: Callable[..., bool]
+    peek_event: Callable[[], Any]
+    get_event: Callable[[], Any]
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlProblem(
-                _where(self.file, event.start_mark),
-                "aliases (*name) are not allowed in process files; write the value out in full",
+    def left_to_reference(self, event: Any, in_flow: bool) -> bool:
+        """Whether the reference parser must read the text instead (see _FastLoader)."""
+        return False
+
+    def read_into(self, document: Document) -> None:
+        """Read the single document of the text (if any) into ``document``."""
+        self.get_event()  # the start of the stream
+        if self.check_event(yaml.StreamEndEvent):
+            return
+        self.get_event()  # the start of the document
+        root_mark = self.peek_event().start_mark
+        problem = self.read_node_tree(document)
+        self.get_event()  # the end of the document
+        if not self.check_event(yaml.StreamEndEvent):
+            raise yaml.composer.ComposerError(
+                "expected a single document in the stream",
+                root_mark,
+                "but found another document",
+                self.get_event().start_mark,
             )
-        event = self.peek_event()
-        if getattr(event, "anchor", None):
-            raise YamlProblem(
-                _where(self.file, event.start_mark),
-                "anchors (&name) are not allowed in process files; write each value out in full",
-            )
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise YamlProblem(
-                _where(self.file, event.start_mark),
-                f"nested more than {MAX_DEPTH} levels deep; flatten the structure",
-            )
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+        if problem is not None:
+            raise problem
+
+    def read_node_tree(self, document: Document) -> YamlProblem | None:
+        """Read one node and all it holds into ``document.data``; return the first problem
+        with the values read, if any (reading goes on, building nothing more)."""
+        file, value_at, key_at = document.file, document.value_at, document.key_at
+        span_at = document.span_at
+        problem: YamlProblem | None = None
+        stack: list[_Open] = []
+        flows = 0
+        while True:
+            if stack and self.check_event(yaml.SequenceEndEvent, yaml.MappingEndEvent):
+                self.get_event()
+                done = stack.pop()
+                flows -= done.flow
+                value: Any = done.value
+            else:
+                event = self.peek_event()
+                if isinstance(event, yaml.AliasEvent):
+                    raise YamlProblem(
+                        _where(file, event.start_mark),
+                        "aliases (*name) are not allowed in process files; "
+                        "write the value out in full",
+                    )
+                if event.anchor:
+                    raise YamlProblem(
+                        _where(file, event.start_mark),
+                        "anchors (&name) are not allowed in process files; "
+                        "write each value out in full",
+                    )
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(
+                        _where(file, event.start_mark),
+                        f"nested more than {MAX_DEPTH} levels deep; flatten the structure",
+                    )
+                if self.left_to_reference(event, flows > 0):
+                    raise _LeftToReference
+                self.get_event()
+                parent = stack[-1] if stack else None
+                is_key = parent is not None and parent.is_mapping and parent.key is None
+                mark = event.start_mark
+                where = _where(file, mark)
+                if isinstance(event, yaml.ScalarEvent):
+                    if problem is not None:
+                        value = None
+                    else:
+                        tag = event.tag
+                        if tag is None or tag == "!":
+                            tag = _implicit_tag(event.value) if event.implicit[0] else _STR
+                        value, problem = _scalar(tag, event.value, where)
+                        if is_key and problem is None:
+                            problem = _key(parent, str(value), where, key_at)  # type: ignore[arg-type]
+                            continue
+                        if problem is None:
+                            path = parent.path_of_next() if parent else ()
+                            value_at[path] = where
+                            style = event.style or None  # '' from libyaml for plain text
+                            span_at[path] = Span(mark.index, event.end_mark.index, style)
+                else:
+                    is_mapping = isinstance(event, yaml.MappingStartEvent)
+                    flow = 1 if event.flow_style else 0
+                    flows += flow
+                    path = ()
+                    if problem is None:
+                        expected = _MAP if is_mapping else _SEQ
+                        tag = expected if event.tag in (None, "!") else event.tag
+                        if is_key:
+                            problem = YamlProblem(where, "a key must be a plain word")
+                        elif tag != expected:
+                            problem = _tag_problem(tag, where)
+                        else:
+                            path = parent.path_of_next() if parent else ()
+                            value_at[path] = where
+                    stack.append(_Open(path, {} if is_mapping else [], is_mapping, flow))
+                    continue
+            if parent_of_value := (stack[-1] if stack else None):
+                if problem is None:
+                    parent_of_value.add(value)
+                continue
+            document.data = None if problem is not None else value
+            return problem
 
 
-class _Loader(_Checks, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _Resolver):
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+
+
+def _implicit_tag(plain: str) -> str:
+    """The tag of a plain (unquoted, untagged) scalar: see :func:`_implicit_tags`."""
+    for tag, pattern in _IMPLICIT_TAGS.get(plain[:1], ()):
+        if pattern.match(plain):
+            return tag
+    return _STR
+
+
+class _Open:
+    """A mapping or list being read: its path, what it holds so far, the key awaiting a
+    value, and whether it is written in flow style ([ ] or { })."""
+
+    __slots__ = ("path", "value", "is_mapping", "flow", "key")
+
+    def __init__(self, path: Path, value: Any, is_mapping: bool, flow: int):
+        self.path = path
+        self.value = value
+        self.is_mapping = is_mapping
+        self.flow = flow
+        self.key: str | None = None
+
+    def path_of_next(self) -> Path:
+        """The path of the value read next into this mapping or list."""
+        if self.is_mapping:
+            return (*self.path, self.key)  # type: ignore[arg-type]
+        return (*self.path, len(self.value))
+
+    def add(self, value: Any) -> None:
+        if self.is_mapping:
+            self.value[self.key] = value
+            self.key = None
+        else:
+            self.value.append(value)
+
+
+def _key(
+    mapping: _Open, key: str, where: Location, key_at: dict[Path, Location]
+) -> YamlProblem | None:
+    """Note ``key`` as the key awaiting a value in ``mapping``, or say what is wrong."""
+    key_path = (*mapping.path, key)
+    if key in mapping.value:
+        return YamlProblem(
+            where,
+            f"duplicate key '{key}' (first written at line {key_at[key_path].line}); "
+            "remove one of them or merge what they say",
+        )
+    key_at[key_path] = where
+    mapping.key = key
+    return None
+
+
+class _Loader(_Reading, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
     """PyYAML's pure-Python reader, scanner and parser: the reference for what is valid
     YAML and for every message about text that is not."""
 
@@ -104,10 +253,7 @@ class _Loader(_Checks, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Par
         yaml.reader.Reader.__init__(self, text)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        _Resolver.__init__(self)
         self.file = file
-        self.depth = 0
 
 
 try:  # PyYAML's wheels carry libyaml, whose C parser reads a file many times faster
@@ -120,33 +266,21 @@ LIBYAML: bool = _CParser is not None
 
 if _CParser is not None:
 
-    class _FastLoader(_Checks, _CParser, _Resolver):  # type: ignore[misc,valid-type]
-        """libyaml's parser feeding the same composer and checks as :class:`_Loader`."""
+    class _FastLoader(_Reading, _CParser):  # type: ignore[misc,valid-type]
+        """libyaml's parser, read by the same code and checks as :class:`_Loader`."""
 
         def __init__(self, text: str, file: str):
             _CParser.__init__(self, text)
-            yaml.composer.Composer.__init__(self)
-            _Resolver.__init__(self)
             self.file = file
-            self.depth = 0
-            self.in_flow = 0
 
-        def compose_node(self, parent, index):  # type: ignore[override]
-            event = self.peek_event()
+        def left_to_reference(self, event: Any, in_flow: bool) -> bool:
             # libyaml and PyYAML resolve tags differently (a lone '!'); tags are refused
-            # anyway, so a tagged node is left to the reference parser.
-            if getattr(event, "tag", None) is not None:
-                raise _LeftToReference
-            # Inside [ ] or { }, PyYAML ends a plain value at '?', libyaml reads on.
+            # anyway, so a tagged node is left to the reference parser. Inside [ ] or
+            # { }, PyYAML ends a plain value at '?', libyaml reads on.
+            if event.tag is not None:
+                return True
             plain = isinstance(event, yaml.ScalarEvent) and not event.style
-            if self.in_flow and plain and "?" in event.value:
-                raise _LeftToReference
-            flow = 1 if getattr(event, "flow_style", None) else 0
-            self.in_flow += flow
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.in_flow -= flow
+            return in_flow and plain and "?" in event.value
 
 
 class _LeftToReference(Exception):
@@ -413,36 +547,32 @@ def read(text: str, file: str) -> Document:
     tab = _indenting_tab(text, file)
     if tab:
         raise YamlProblem(tab, "a tab is used to indent; indent with spaces instead")
-    node = _compose(text, file)
     document = Document(file, None, {}, {}, text)
-    if node is None:
-        return document
-    document.data = _convert(node, (), document)
+    if LIBYAML and _libyaml_reads_as_pyyaml(text):
+        try:
+            _read_with(_FastLoader, document)
+            return document
+        except Exception:  # noqa: BLE001 - the reference parser below says what is wrong
+            document = Document(file, None, {}, {}, text)
+    _read_with(_Loader, document)
     return document
 
 
-def _compose(text: str, file: str) -> yaml.Node | None:
-    """The YAML node tree of ``text``.
+def _read_with(loader_class: Callable[[str, str], Any], document: Document) -> None:
+    """Read ``document.text`` with ``loader_class`` into ``document``; every way PyYAML
+    can fail becomes a YamlProblem.
 
-    libyaml's C parser composes text it accepts. Whatever it refuses (or anything else
-    going wrong with it) is read again by PyYAML's pure-Python parser, which gives the
-    messages and places users know: errors are rare, so only valid files need speed.
+    libyaml's C parser reads text it reads as PyYAML would (see _FastLoader). Whatever it
+    refuses (or anything else going wrong with it) is read again by PyYAML's pure-Python
+    parser, which gives the messages and places users know: errors are rare, so only
+    valid files need speed.
     """
-    if LIBYAML and _libyaml_reads_as_pyyaml(text):
-        try:
-            return _compose_with(_FastLoader, text, file)
-        except Exception:  # noqa: BLE001 - the reference parser below says what is wrong
-            pass
-    return _compose_with(_Loader, text, file)
-
-
-def _compose_with(loader_class: Callable[[str, str], Any], text: str, file: str) -> Any:
-    """The node tree read by ``loader_class``; every way PyYAML can fail is a YamlProblem."""
+    text, file = document.text, document.file
     loader = None
     try:
         # The reader refuses control characters as soon as it is built, so build it here.
         loader = loader_class(text, file)
-        return loader.get_single_node()
+        loader.read_into(document)
     except YamlProblem:
         raise
     except yaml.reader.ReaderError as error:
@@ -550,62 +680,25 @@ def _yaml_message(error: yaml.MarkedYAMLError, text: str) -> str:
     return f"not valid YAML: {found}"
 
 
-def _convert(node: yaml.Node, path: Path, document: Document) -> Any:
-    document.value_at[path] = _where(document.file, node.start_mark)
-    if isinstance(node, yaml.ScalarNode):
-        # Both parsers count marks in characters; a plain scalar's style is None from
-        # PyYAML's parser, '' from libyaml's.
-        span = Span(node.start_mark.index, node.end_mark.index, node.style or None)
-        document.span_at[path] = span
-        return _scalar(node, document.file)
-    if isinstance(node, yaml.SequenceNode):
-        _check_tag(node, "tag:yaml.org,2002:seq", document.file)
-        return [_convert(item, (*path, i), document) for i, item in enumerate(node.value)]
-    _check_tag(node, "tag:yaml.org,2002:map", document.file)
-    result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise YamlProblem(
-                _where(document.file, key_node.start_mark), "a key must be a plain word"
-            )
-        key = str(_scalar(key_node, document.file))
-        key_path = (*path, key)
-        if key in result:
-            first = document.key_at[key_path]
-            raise YamlProblem(
-                _where(document.file, key_node.start_mark),
-                f"duplicate key '{key}' (first written at line {first.line}); "
-                "remove one of them or merge what they say",
-            )
-        document.key_at[key_path] = _where(document.file, key_node.start_mark)
-        result[key] = _convert(value_node, key_path, document)
-    return result
+def _tag_problem(tag: str, where: Location) -> YamlProblem:
+    return YamlProblem(where, f"the tag '{tag}' is not allowed in process files; remove it")
 
 
-def _check_tag(node: yaml.Node, expected: str, file: str) -> None:
-    if node.tag != expected:
-        raise YamlProblem(
-            _where(file, node.start_mark),
-            f"the tag '{node.tag}' is not allowed in process files; remove it",
-        )
-
-
-def _scalar(node: yaml.ScalarNode, file: str) -> Any:
-    tag = node.tag
+def _scalar(tag: str, value: str, where: Location) -> tuple[Any, YamlProblem | None]:
+    """The value a scalar with ``tag`` reads as, or the problem with it."""
     if tag not in _SCALAR_TAGS:
-        raise YamlProblem(
-            _where(file, node.start_mark),
-            f"the tag '{tag}' is not allowed in process files; remove it",
-        )
-    value = node.value
-    if tag == "tag:yaml.org,2002:bool":
-        return value.lower() == "true"
-    if tag == "tag:yaml.org,2002:int":
-        if len(value.lstrip("+-")) > 15:
-            raise YamlProblem(_where(file, node.start_mark), "number too large")
-        return int(value)
-    if tag == "tag:yaml.org,2002:float":
-        return float(value)
+        return None, _tag_problem(tag, where)
+    try:
+        if tag == "tag:yaml.org,2002:bool":
+            return {"true": True, "false": False}[value.lower()], None
+        if tag == "tag:yaml.org,2002:int":
+            if len(value.lstrip("+-")) > 15:
+                return None, YamlProblem(where, "number too large")
+            return int(value), None
+        if tag == "tag:yaml.org,2002:float":
+            return float(value), None
+    except (KeyError, ValueError):  # only with a tag written out, as in '!!int abc'
+        return None, YamlProblem(where, f"the tag '{tag}' does not fit '{value}'; remove it")
     if tag == "tag:yaml.org,2002:null":
-        return None
-    return value
+        return None, None
+    return value, None

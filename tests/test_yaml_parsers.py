@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import yamlsource
+from engine.cli import main
 from engine.model import Location
 from engine.yamlsource import YamlProblem
 
@@ -148,6 +150,11 @@ REFUSALS = {
         "nested more than 64 levels deep; flatten the structure",
     ),
     "tab indent": ("a:\n\tb: 1\n", (2, 1), "a tab is used to indent; indent with spaces instead"),
+    "tag that does not fit": (
+        "a: !!int abc\n",
+        (1, 4),
+        "the tag 'tag:yaml.org,2002:int' does not fit 'abc'; remove it",
+    ),
     # libyaml accepts these three; PyYAML's parser, which decides, does not.
     "comment after '|'": (
         "a: |#\n  b\n",
@@ -176,6 +183,18 @@ def test_refusals_are_the_same_with_either_parser(parser, text: str, at: tuple, 
         yamlsource.read(text, "f.yaml")
     assert caught.value.where == Location("f.yaml", *at)
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize("value", ['!!int ""', "!!int 0x1F", "!!float many", "!!bool maybe"])
+def test_a_tag_that_does_not_fit_its_value_is_one_line_not_a_traceback(tmp_path, value: str):
+    path = tmp_path / "tagged.yaml"
+    path.write_text(f"process: {value}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "does not fit" in result.output
+    assert "remove it" in result.output
+    assert "Traceback" not in result.output
 
 
 #: Text both parsers accept, where they might place things differently.
