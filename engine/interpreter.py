@@ -67,6 +67,10 @@ class Chart:
     process: Process
     nodes: Mapping[str, _Node]
     conditions: Mapping[str, Expression]
+    #: Named conditions, and guards by their text, that read which states are active
+    #: (themselves or through the conditions they name): the others stay decided for
+    #: as long as the facts stay put.
+    read_states: frozenset[str] = frozenset()
 
     def is_descendant(self, state: str, ancestor: str) -> bool:
         """Whether ``state`` lies strictly inside ``ancestor``."""
@@ -118,7 +122,24 @@ def _build(process: Process) -> Chart:
                 node, lineage=lineage, lineage_always=tuple(n for n in lineage if n.always)
             )
     conditions = {name: c.expression for name, c in process.conditions.items()}
-    return Chart(process, nodes, conditions)
+    guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
+    return Chart(process, nodes, conditions, _reading_states(conditions, guards))
+
+
+def _reading_states(
+    conditions: Mapping[str, Expression], guards: Mapping[str, Expression]
+) -> frozenset[str]:
+    def states_named(expression: Expression) -> bool:
+        return bool({name for name, _ in expression.name_offsets} - expression.names)
+
+    reading = {name for name, expression in conditions.items() if states_named(expression)}
+    grown = True
+    while grown:  # a condition naming one that reads states reads them too
+        more = {n for n, e in conditions.items() if n not in reading and e.names & reading}
+        reading |= more
+        grown = bool(more)
+    reading |= {t for t, e in guards.items() if states_named(e) or e.names & reading}
+    return frozenset(reading)
 
 
 #: Charts by process object; the process is kept so its id is never reused meanwhile.
@@ -146,6 +167,10 @@ class Run:
     configuration: dict[str, None] = field(default_factory=dict)
     journal: list[tuple[str, Any]] = field(default_factory=list)
     running: bool = True
+    #: Guards (by text) and named conditions decided so far that read no states: kept
+    #: from one selection to the next until a transition records a fact.
+    _known_guards: dict[str, bool] = field(default_factory=dict)
+    _known_conditions: dict[str, bool | None] = field(default_factory=dict)
     _internal: deque[str] = field(default_factory=deque)
     _root_parallel_done: str | None = None
 
@@ -196,8 +221,8 @@ class Run:
         # Facts, date and active states stay put while selecting, so a guard written on
         # several states (one per parallel region, say), or a named condition several
         # guards use, is decided once.
-        decided: dict[str, bool] = {}
-        conditions: dict[str, bool | None] = {}
+        decided = dict(self._known_guards)
+        conditions = dict(self._known_conditions)
         enabled: list[Transition] = []
         for state in self.configuration:
             node = nodes[state]
@@ -227,6 +252,10 @@ class Run:
                     if not any(found is t for t in enabled):
                         enabled.append(found)
                     break
+        if context is not None:
+            reading = self.chart.read_states
+            self._known_guards = {t: v for t, v in decided.items() if t not in reading}
+            self._known_conditions = {n: v for n, v in conditions.items() if n not in reading}
         return self._without_conflicts(enabled) if len(enabled) > 1 else enabled
 
     def _without_conflicts(self, enabled: list[Transition]) -> list[Transition]:
@@ -275,6 +304,7 @@ class Run:
             self.journal.append(("transition", transition))
             if transition.records:
                 self.facts[transition.records] = self.today
+                self._known_guards, self._known_conditions = {}, {}
         self._enter(self._entry_set([(t, t.target) for t in transitions]))
 
     def _entry_set(self, targets: list[tuple[Transition | None, str]]) -> list[str]:
