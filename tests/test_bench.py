@@ -37,7 +37,9 @@ def test_the_benchmark_runs_and_prints_every_row() -> None:
         "`cspr tick`, 2,000 open cases, 20 due (1%)",
         "peak RSS of `cspr tick`",
         "`cspr validate processes/`, cold",
-        "CSPR chart class built",
+        "event in memory, our interpreter alone",
+        "CSPR chart prepared for the interpreter",
+        "CSPR python-statemachine class built",
         *(["durable events, PostgreSQL, one a transaction"] if postgres else []),
     ):
         assert row in out, f"no row '{row}' in:\n{out}"
