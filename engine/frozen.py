@@ -123,22 +123,22 @@ class Frozen:
                 f"{cls.__name__}() takes {len(fields)} arguments but {len(args)} were given"
             )
         values = self.__dict__  # written directly: __setattr__ refuses every assignment
-        for name, value in zip(fields, args, strict=False):
-            if name in kwargs:
-                raise TypeError(f"{cls.__name__}() got multiple values for argument '{name}'")
-            values[name] = value
+        values.update(zip(fields, args, strict=False))  # args may be fewer than fields
+        defaults = cls._defaults
         for name in fields[len(args) :]:
             if name in kwargs:
                 values[name] = kwargs.pop(name)
-            elif name in cls._defaults:
-                values[name] = cls._defaults[name]
+            elif name in defaults:
+                values[name] = defaults[name]
             elif name in cls._factories:
                 values[name] = cls._factories[name]()
             else:
                 raise TypeError(f"{cls.__name__}() missing required argument: '{name}'")
-        if kwargs:  # every field's argument was taken out above: these name no field
-            unknown = next(iter(kwargs))
-            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument '{unknown}'")
+        if kwargs:  # the rest name a field given by position, or no field at all
+            name = next(iter(kwargs))
+            if name in values:
+                raise TypeError(f"{cls.__name__}() got multiple values for argument '{name}'")
+            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument '{name}'")
 
     def _key(self) -> tuple[Any, ...]:
         values = self.__dict__
