@@ -147,19 +147,18 @@ class _Reading:
                 parent = stack[-1] if stack else None
                 is_key = parent is not None and parent.is_mapping and parent.key is None
                 mark = event.start_mark
-                where = _where(file, mark)
+                where = (mark.line + 1, mark.column + 1)
+                wrong: str | None = None
                 if isinstance(event, yaml.ScalarEvent):
-                    if problem is not None:
-                        value = None
-                    else:
+                    value = None
+                    if problem is None:
                         tag = event.tag
                         if tag is None or tag == "!":
                             tag = _implicit_tag(event.value) if event.implicit[0] else _STR
-                        value, problem = _scalar(tag, event.value, where)
-                        if is_key and problem is None:
-                            problem = _key(parent, str(value), where, key_at)  # type: ignore[arg-type]
-                            continue
-                        if problem is None:
+                        value, wrong = _scalar(tag, event.value)
+                        if is_key and wrong is None:
+                            wrong = _key(parent, str(value), where, key_at)  # type: ignore[arg-type]
+                        elif wrong is None:
                             path = parent.path_of_next() if parent else ()
                             value_at[path] = where
                             style = event.style or None  # '' from libyaml for plain text
@@ -173,13 +172,16 @@ class _Reading:
                         expected = _MAP if is_mapping else _SEQ
                         tag = expected if event.tag in (None, "!") else event.tag
                         if is_key:
-                            problem = YamlProblem(where, "a key must be a plain word")
+                            wrong = "a key must be a plain word"
                         elif tag != expected:
-                            problem = _tag_problem(tag, where)
+                            wrong = _tag_message(tag)
                         else:
                             path = parent.path_of_next() if parent else ()
                             value_at[path] = where
                     stack.append(_Open(path, {} if is_mapping else [], is_mapping, flow))
+                if wrong is not None:
+                    problem = YamlProblem(Location(file, *where), wrong)
+                if is_key or not isinstance(event, yaml.ScalarEvent):
                     continue
             if parent_of_value := (stack[-1] if stack else None):
                 if problem is None:
@@ -230,15 +232,14 @@ class _Open:
 
 
 def _key(
-    mapping: _Open, key: str, where: Location, key_at: dict[Path, Location]
-) -> YamlProblem | None:
+    mapping: _Open, key: str, where: tuple[int, int], key_at: dict[Path, tuple[int, int]]
+) -> str | None:
     """Note ``key`` as the key awaiting a value in ``mapping``, or say what is wrong."""
     key_path = (*mapping.path, key)
     if key in mapping.value:
-        return YamlProblem(
-            where,
-            f"duplicate key '{key}' (first written at line {key_at[key_path].line}); "
-            "remove one of them or merge what they say",
+        return (
+            f"duplicate key '{key}' (first written at line {key_at[key_path][0]}); "
+            "remove one of them or merge what they say"
         )
     key_at[key_path] = where
     mapping.key = key
@@ -322,8 +323,9 @@ class Document:
 
     file: str
     data: Any
-    value_at: dict[Path, Location]
-    key_at: dict[Path, Location]
+    #: Line and column (from 1) of each value and each key, by path.
+    value_at: dict[Path, tuple[int, int]]
+    key_at: dict[Path, tuple[int, int]]
     #: The text read, and each scalar value's span in it, so that a place inside a value
     #: (a name in a condition) can be traced back to the line and column it is written at.
     text: str = ""
@@ -335,11 +337,11 @@ class Document:
         probe = tuple(path)
         while probe:
             if probe in table:
-                return table[probe]
+                return Location(self.file, *table[probe])
             if not key and probe in self.key_at:
-                return self.key_at[probe]
+                return Location(self.file, *self.key_at[probe])
             probe = probe[:-1]
-        return self.value_at.get((), Location(self.file, 1, 1))
+        return Location(self.file, *self.value_at.get((), (1, 1)))
 
     def text_offset(self, path: Path, offset: int) -> Location:
         """Location of character ``offset`` of the text value at ``path``, however the
@@ -680,25 +682,25 @@ def _yaml_message(error: yaml.MarkedYAMLError, text: str) -> str:
     return f"not valid YAML: {found}"
 
 
-def _tag_problem(tag: str, where: Location) -> YamlProblem:
-    return YamlProblem(where, f"the tag '{tag}' is not allowed in process files; remove it")
+def _tag_message(tag: str) -> str:
+    return f"the tag '{tag}' is not allowed in process files; remove it"
 
 
-def _scalar(tag: str, value: str, where: Location) -> tuple[Any, YamlProblem | None]:
-    """The value a scalar with ``tag`` reads as, or the problem with it."""
+def _scalar(tag: str, value: str) -> tuple[Any, str | None]:
+    """The value a scalar with ``tag`` reads as, or what is wrong with it."""
     if tag not in _SCALAR_TAGS:
-        return None, _tag_problem(tag, where)
+        return None, _tag_message(tag)
     try:
         if tag == "tag:yaml.org,2002:bool":
             return {"true": True, "false": False}[value.lower()], None
         if tag == "tag:yaml.org,2002:int":
             if len(value.lstrip("+-")) > 15:
-                return None, YamlProblem(where, "number too large")
+                return None, "number too large"
             return int(value), None
         if tag == "tag:yaml.org,2002:float":
             return float(value), None
     except (KeyError, ValueError):  # only with a tag written out, as in '!!int abc'
-        return None, YamlProblem(where, f"the tag '{tag}' does not fit '{value}'; remove it")
+        return None, f"the tag '{tag}' does not fit '{value}'; remove it"
     if tag == "tag:yaml.org,2002:null":
         return None, None
     return value, None
