@@ -6,6 +6,12 @@ anchors and aliases (the "billion laughs"), tags such as ``!!python/object``, ta
 that are not UTF-8, and absurd sizes or nesting. Only ``true``/``false`` are booleans (YAML
 1.1's ``on``, ``yes`` and ``no`` are text, since ``on:`` is a key of the format) and dates
 stay text, so that an impossible date gets our own explanation rather than a crash.
+
+Text is parsed by libyaml's C parser, which PyYAML's wheels carry, when it reads the text
+as PyYAML's own pure-Python parser would; text it refuses, or might read otherwise, is
+parsed by PyYAML's parser, whose messages are the ones users see. Either way the parse
+events are read into data and locations by the same code. Without libyaml everything is
+parsed by PyYAML's parser, only more slowly.
 """
 
 from __future__ import annotations
