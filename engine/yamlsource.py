@@ -283,11 +283,12 @@ if _CParser is not None:
         def left_to_reference(self, event: Any, in_flow: bool) -> bool:
             # libyaml and PyYAML resolve tags differently (a lone '!'); tags are refused
             # anyway, so a tagged node is left to the reference parser. Inside [ ] or
-            # { }, PyYAML ends a plain value at '?', libyaml reads on.
+            # { }, PyYAML ends a plain value at '?', libyaml reads on; and the two put
+            # an empty value ('{to: }') one column apart.
             if event.tag is not None:
                 return True
             plain = isinstance(event, yaml.ScalarEvent) and not event.style
-            return in_flow and plain and "?" in event.value
+            return in_flow and plain and (not event.value or "?" in event.value)
 
 
 class _LeftToReference(Exception):

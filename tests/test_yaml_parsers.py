@@ -210,6 +210,7 @@ ACCEPTED = {
     "flow collections": "a: [b, c, {d: e}]\nf: {g: [h]}\n",
     "tab inside quotes": "a: 'x\ty'\n",
     "non-specific tag '!'": "a: ! x\nb: ! ''\n",
+    "empty values in braces": "a: {type: final, source: }\nb: {c}\nd: [e, {f: }]\n",
 }
 
 
