@@ -23,10 +23,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .expressions import Context, Expression
+from .frozen import Frozen, replace
 from .model import Process, Transition
 
 
@@ -35,8 +36,7 @@ def done_event(state_id: str) -> str:
     return f"done.state.{state_id}"
 
 
-@dataclass(frozen=True)
-class _Node:
+class _Node(Frozen):
     """What the interpreter needs of one state, worked out once per process."""
 
     id: str
@@ -59,8 +59,7 @@ class _Node:
     lineage_always: tuple[_Node, ...] = ()
 
 
-@dataclass(frozen=True)
-class Chart:
+class Chart(Frozen):
     """A process prepared for running: each state's ancestors, children and transitions
     indexed by event. Build one with :func:`chart_of`."""
 

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import pickle
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache, calendar
 from .expressions import MAX_LENGTH, Expression, ExpressionError, parse
+from .frozen import Frozen, field
 from .model import (
     ENTRY,
     Before,
@@ -50,8 +49,7 @@ if TYPE_CHECKING:  # at run time imported where files are read: a stored model n
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(Frozen, order=True):
     """One thing wrong with a file, where it is, and what to write instead."""
 
     where: Location
@@ -77,8 +75,7 @@ class LoadError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-@dataclass(frozen=True, eq=False)
-class Bundle:
+class Bundle(Frozen):
     """A process file and the files it includes, as text, keyed by name relative to it.
 
     Two bundles are equal when their texts are: that is what pins a case to a version.
@@ -98,6 +95,8 @@ class Bundle:
 
     @functools.cached_property
     def hash(self) -> str:
+        import hashlib  # only a bundle read from files is hashed
+
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     def to_json(self) -> str:
@@ -246,8 +245,13 @@ def _cache_name(hash_: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _engine_stamp() -> str:
-    """Changes whenever the engine's model code changes, so old pickles are not reused."""
-    digest = hashlib.sha256()
+    """Changes whenever the engine's model code changes, so old pickles are not reused.
+
+    Made of each file's size and modification time, as Python checks its own bytecode
+    against its source: reading and hashing the files cost more than the rest of a
+    ``cspr case show``."""
+    import zlib
+
     sources = (
         "model.py",
         "frozen.py",
@@ -257,12 +261,15 @@ def _engine_stamp() -> str:
         "calendar.py",
         "yamlsource.py",
     )
+    identity = []
     for path in [
         *(Path(__file__).parent / name for name in sources),
         SCHEMAS / "process.schema.json",
     ]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+        stat = path.stat()
+        identity.append(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
+    digest = zlib.crc32("\n".join(identity).encode())
+    return f"{digest:08x}"
 
 
 @functools.lru_cache(maxsize=4)

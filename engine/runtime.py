@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import getpass
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import calendar, explain, interpreter
+from . import calendar, explain
 from . import facts as fact_values
+from .frozen import Frozen, replace
 from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
 from .model import ENTRY, Deadline, Process, Transition, rule_bases
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
@@ -35,17 +34,26 @@ class Refused(Exception):
 @functools.lru_cache(maxsize=1)  # asked once per change; a tick makes thousands
 def default_user() -> str:
     try:
+        import getpass  # imported here: only a change records who made it
+
         return getpass.getuser()
     except Exception:  # no user name in some containers
         return "unknown"
+
+
+def _interpret(*args: Any) -> Any:
+    """:func:`engine.interpreter.execute`, imported on first use: showing a case never runs
+    the statechart, so its start-up does not pay for the interpreter."""
+    from . import interpreter
+
+    return interpreter.execute(*args)
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class DeadlineView:
+class DeadlineView(Frozen):
     name: str
     state: str
     title: str | None
@@ -72,8 +80,7 @@ class DeadlineView:
         }
 
 
-@dataclass(frozen=True)
-class CaseView:
+class CaseView(Frozen):
     record: CaseRecord
     process: Process
     as_of: dt.date
@@ -118,7 +125,7 @@ class Runtime:
         self.taken: list[Transition] | None = None
         #: What runs the statechart: the engine's interpreter, or (same arguments, same
         #: answers) :func:`engine.chart.execute`, which runs it on python-statemachine.
-        self.execute = interpreter.execute
+        self.execute = _interpret
         self.processes_dir = Path(
             processes_dir or os.environ.get("CSPR_PROCESSES") or _default_processes_dir()
         )

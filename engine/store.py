@@ -30,11 +30,11 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .dialects import ConnectError, Dialect, dialect_for
+from .frozen import Frozen, field, replace
 
 SCHEMA_VERSION = 2
 
@@ -135,8 +135,7 @@ class SchemaOutdated(StoreError):
     """The store was written by an older cspr and needs ``cspr db upgrade``."""
 
 
-@dataclass(frozen=True)
-class DeadlineRow:
+class DeadlineRow(Frozen):
     state: str
     name: str
     armed_on: str
@@ -148,8 +147,7 @@ class DeadlineRow:
     id: int | None = None
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(Frozen):
     revision: int
     happened_on: str
     recorded_at: str
@@ -167,8 +165,7 @@ class HistoryRow:
     as_of: str | None = None
 
 
-@dataclass(frozen=True)
-class CaseRecord:
+class CaseRecord(Frozen):
     """A case as stored: facts hold JSON values (dates as ISO text)."""
 
     id: int

@@ -19,9 +19,9 @@ import datetime as dt
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .frozen import Frozen, field, replace
 from .loader import Bundle, LoadError, build_cached
 from .model import Process
 from .runtime import Refused, Runtime, blank_case, typed_facts
@@ -35,8 +35,7 @@ REPLAYER = "cspr verify"
 DEADLINE_FIELDS = ("state", "name", "armed_on", "due", "status", "closed_on", "raised_on")
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Frozen):
     """The outcome of replaying one case: ``ok`` when nothing differs."""
 
     case_id: int
