@@ -42,6 +42,11 @@ def refusals(function: Callable[..., Any]) -> Callable[..., Any]:
             return function(*args, **kwargs)
         except (Refused, StoreError, DateError) as error:
             fail(f"cspr: {error}")
+        except BrokenPipeError:
+            # Whoever read the output stopped early (`| head`): what was asked is done,
+            # only the rest of its output is not wanted. Stop as `cat` would, silently.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)  # 128 + SIGPIPE
         except Exception as error:  # never a traceback for an operator; CSPR_DEBUG shows it
             if os.environ.get("CSPR_DEBUG"):
                 raise

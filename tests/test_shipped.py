@@ -92,3 +92,21 @@ def test_cspr_case_open_shows_notify_panel_due_2019_12_31(tmp_path):
 def test_diagrams_match_process_files():
     result = run("diagram", "--check", str(ROOT / "diagrams"))
     assert result.exit_code == 0, result.output
+
+
+def test_output_cut_short_by_its_reader_is_no_error(tmp_path):
+    """`cspr case show X | head -1`: the reader goes away before cspr writes; cspr stops
+    quietly (as `cat` would, status 141), without claiming an internal error."""
+    db = str(tmp_path / "c.db")
+    assert open_cspr_case(db, "LA-1").exit_code == 0
+    reader_gone = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "--db", db, "case", "show", "LA-1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert reader_gone.stdout is not None and reader_gone.stderr is not None
+    reader_gone.stdout.close()  # before cspr has started, let alone written
+    errors = reader_gone.stderr.read().decode()
+    assert reader_gone.wait(timeout=60) == 141
+    assert errors == ""
