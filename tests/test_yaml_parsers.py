@@ -234,6 +234,28 @@ def test_any_text_reads_alike(pieces: list[str], final_break: bool):
     both_alike("".join(pieces) + ("\n" if final_break else ""))
 
 
+BASE = (ROOT / "tests" / "broken" / "valid_base.yaml").read_text(encoding="utf-8")
+EDITS = [*":-?[]{},#|>'\"!&*@` \n\\", "  ", "\n  ", ": ", "- ", "é"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(BASE) - 1), st.integers(0, 2), st.sampled_from(EDITS)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_a_process_file_with_small_slips_reads_alike(slips: list[tuple[int, int, str]]):
+    """Each slip replaces a few characters of a valid file (perhaps none) with a few
+    others (perhaps none), as a slip of the keyboard might."""
+    text = BASE
+    for at, removed, typed in slips:
+        at = min(at, len(text))
+        text = text[:at] + typed + text[at + removed :]
+    both_alike(text)
+
+
 @pytest.mark.parametrize("name", ["cspr.yaml", "scr.yaml", "transitional.yaml"])
 def test_places_inside_values_agree_with_the_written_text(name: str):
     """``text_offset`` takes a shortcut for values written just as they read; every
