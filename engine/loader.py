@@ -283,11 +283,14 @@ def schema_validator(name: str = "process") -> Any:
     import jsonschema  # imported here: only loading a file from disk needs it
     import referencing.jsonschema
 
-    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    text = (SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    draft = jsonschema.Draft202012Validator
+    if text.count('"$id"') != 1 or "$dynamic" in text or "$anchor" in text:
+        return draft(schema)  # a reference could mean something else in another place
     root = referencing.jsonschema.DRAFT202012.create_resource(schema)
     resolver = referencing.Registry().with_resource(schema["$id"], root).resolver(schema["$id"])
     resolved: dict[str, Any] = {}
-    draft = jsonschema.Draft202012Validator
 
     def ref(validator: Any, ref: str, instance: Any, subschema: Any) -> Iterator[Any]:
         if not ref.startswith("#"):  # not into this schema: resolved as jsonschema does
