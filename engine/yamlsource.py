@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -123,13 +124,12 @@ class _Reading:
         stack: list[_Open] = []
         flows = 0
         while True:
-            if stack and self.check_event(yaml.SequenceEndEvent, yaml.MappingEndEvent):
-                self.get_event()
+            event = self.get_event()
+            if isinstance(event, _END):
                 done = stack.pop()
                 flows -= done.flow
                 value: Any = done.value
             else:
-                event = self.peek_event()
                 if isinstance(event, yaml.AliasEvent):
                     raise YamlProblem(
                         _where(file, event.start_mark),
@@ -149,7 +149,6 @@ class _Reading:
                     )
                 if self.left_to_reference(event, flows > 0):
                     raise _LeftToReference
-                self.get_event()
                 parent = stack[-1] if stack else None
                 is_key = parent is not None and parent.is_mapping and parent.key is None
                 mark = event.start_mark
@@ -197,6 +196,7 @@ class _Reading:
             return problem
 
 
+_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
@@ -295,11 +295,12 @@ class _LeftToReference(Exception):
     """Text the C parser might read differently from PyYAML's pure-Python parser."""
 
 
-#: What libyaml reads differently from PyYAML's parser: it accepts tabs in places PyYAML
-#: refuses them, counts some line breaks and a byte order mark otherwise, and accepts a
-#: comment straight after a block scalar's '|' or '>'. Text with any of these is read by
-#: the pure-Python parser alone (tests/test_yaml_parsers.py compares the two parsers).
-_NOT_FOR_LIBYAML = re.compile("[\t\r\x85\u2028\u2029\ufeff]|[|>][-+0-9]*#")
+#: Characters libyaml reads differently from PyYAML's parser: it accepts tabs in places
+#: PyYAML refuses them, and counts some line breaks and a byte order mark otherwise. It
+#: also accepts a comment straight after a block scalar's '|' or '>'. Text with any of
+#: these is read by the pure-Python parser alone (tests/test_yaml_parsers.py compares
+#: the two parsers).
+_NOT_FOR_LIBYAML = "\t\r\x85\u2028\u2029\ufeff"
 
 
 def _libyaml_reads_as_pyyaml(text: str) -> bool:
@@ -308,15 +309,29 @@ def _libyaml_reads_as_pyyaml(text: str) -> bool:
     Without a final line break libyaml puts an empty value at the end on a line of its
     own, where PyYAML puts it at the end of the last line.
     """
-    return text.endswith("\n") and not _NOT_FOR_LIBYAML.search(text)
+    if not text.endswith("\n") or any(c in text for c in _NOT_FOR_LIBYAML):
+        return False
+    return not _comment_after_block_header(text)
+
+
+def _comment_after_block_header(text: str) -> bool:
+    """Whether a '#' comes straight after a block scalar's '|' or '>' and indicators."""
+    at = text.find("#")
+    while at != -1:
+        before = at - 1
+        while before >= 0 and text[before] in "-+0123456789":
+            before -= 1
+        if before >= 0 and text[before] in "|>":
+            return True
+        at = text.find("#", at + 1)
+    return False
 
 
 def _where(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Where a scalar's text is written: start and end index in the file, and its style."""
 
     start: int
@@ -344,11 +359,18 @@ class Document:
         probe = tuple(path)
         while probe:
             if probe in table:
-                return Location(self.file, *table[probe])
+                return self._location(table[probe])
             if not key and probe in self.key_at:
-                return Location(self.file, *self.key_at[probe])
+                return self._location(self.key_at[probe])
             probe = probe[:-1]
-        return Location(self.file, *self.value_at.get((), (1, 1)))
+        return self._location(self.value_at.get((), (1, 1)))
+
+    def _location(self, line_and_column: tuple[int, int]) -> Location:
+        """The Location of a line and column, made once (the model holds thousands)."""
+        made = self._locations.get(line_and_column)
+        if made is None:
+            made = self._locations[line_and_column] = Location(self.file, *line_and_column)
+        return made
 
     def text_offset(self, path: Path, offset: int) -> Location:
         """Location of character ``offset`` of the text value at ``path``, however the
@@ -386,6 +408,10 @@ class Document:
         return _line_starts(self.text)
 
     @functools.cached_property
+    def _locations(self) -> dict[tuple[int, int], Location]:
+        return {}
+
+    @functools.cached_property
     def _positions(self) -> dict[Path, list[int]]:
         """:func:`_source_positions` of the values asked about, by path."""
         return {}
@@ -396,7 +422,10 @@ _BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def _line_starts(text: str) -> list[int]:
-    return [0, *(match.end() for match in _BREAK.finditer(text))]
+    if any(c in text for c in "\r\x85\u2028\u2029"):
+        return [0, *(match.end() for match in _BREAK.finditer(text))]
+    starts = list(itertools.accumulate((len(line) + 1 for line in text.split("\n")), initial=0))
+    return starts[:-1]  # only '\n' breaks lines: each line starts after the one before
 
 
 def _location(file: str, line_starts: list[int], index: int) -> Location:
@@ -612,6 +641,8 @@ _TAB_IN_INDENT = re.compile(r" *\t")
 
 def _indenting_tab(text: str, file: str) -> Location | None:
     """Where the first tab among a line's leading whitespace is, if any."""
+    if "\t" not in text:
+        return None
     starts = _line_starts(text)
     for start in starts:
         tab = _TAB_IN_INDENT.match(text, start)
