@@ -180,5 +180,13 @@ R = TypeVar("R", bound=Frozen)
 
 def replace(record: R, /, **changes: Any) -> R:
     """A copy of ``record`` with some fields changed, as ``dataclasses.replace`` makes."""
+    cls = type(record)
+    unknown = changes.keys() - set(cls._fields)
+    if unknown:
+        raise TypeError(f"{cls.__name__}() got an unexpected keyword argument '{min(unknown)}'")
+    copy = object.__new__(cls)
     values = record.__dict__
-    return type(record)(**{name: values[name] for name in record._fields} | changes)
+    # Only the fields: anything else kept beside them (a cached property) may depend on
+    # the fields that change.
+    copy.__dict__.update({name: values[name] for name in cls._fields}, **changes)
+    return copy

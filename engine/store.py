@@ -567,6 +567,8 @@ class Store:
                 f"case {after.id} was changed by someone else since you read it; try again"
             )
         deadlines = []
+        # A change keeps the rows it does not touch as they were read: only others are new.
+        untouched = {id(row) for row in before.deadlines}
         for row in after.deadlines:
             if row.id is None:
                 inserted = self._run(
@@ -587,7 +589,7 @@ class Store:
                     ),
                 )
                 row = replace(row, id=int(inserted.fetchone()[0]))
-            elif row not in before.deadlines:
+            elif id(row) not in untouched:
                 self._run(
                     db,
                     "UPDATE deadlines SET due = ?, explanation = ?, status = ?, closed_on = ?,"
