@@ -546,7 +546,10 @@ class Store:
         now: str,
     ) -> CaseRecord:
         """Write a case's new state, deadlines and history row; refuse if it changed.
-        Gives the case as written, as :meth:`find` would read it back."""
+        Gives the case as written, as :meth:`find` would read it back.
+
+        Of ``after.deadlines``, rows without an id are inserted, and rows with one are
+        updated unless they are the very rows of ``before.deadlines``."""
         facts = json.dumps(after.facts, sort_keys=True)
         cursor = self._run(
             db,
