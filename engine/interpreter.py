@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .expressions import Context, Expression
 from .frozen import Frozen, replace
+from .frozen import field as record_field
 from .model import Process, Transition
 
 
@@ -70,10 +71,19 @@ class Chart(Frozen):
     #: (themselves or through the conditions they name): the others stay decided for
     #: as long as the facts stay put.
     read_states: frozenset[str] = frozenset()
+    #: Each transition's domain (by the transition's id): the innermost compound state
+    #: holding its source and target, ``None`` for the whole chart. Taking it leaves the
+    #: active states inside the domain.
+    domains: Mapping[int, str | None] = record_field(default_factory=dict)
+    #: The states strictly inside each state.
+    inside: Mapping[str, frozenset[str]] = record_field(default_factory=dict)
 
     def is_descendant(self, state: str, ancestor: str) -> bool:
         """Whether ``state`` lies strictly inside ``ancestor``."""
         return ancestor in self.nodes[state].ancestors
+
+    def domain(self, transition: Transition) -> str | None:
+        return self.domains[id(transition)]
 
 
 def _numbering(process: Process) -> dict[str, int]:
@@ -122,7 +132,18 @@ def _build(process: Process) -> Chart:
             )
     conditions = {name: c.expression for name, c in process.conditions.items()}
     guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
-    return Chart(process, nodes, conditions, _reading_states(conditions, guards))
+    inside = {state: frozenset(process.descendants(state)) for state in process.states}
+    domains = {id(t): _domain(nodes, inside, t) for t in process.transitions()}
+    return Chart(process, nodes, conditions, _reading_states(conditions, guards), domains, inside)
+
+
+def _domain(
+    nodes: Mapping[str, _Node], inside: Mapping[str, frozenset[str]], transition: Transition
+) -> str | None:
+    for ancestor in nodes[transition.source_state].ancestors:
+        if nodes[ancestor].compound and transition.target in inside[ancestor]:
+            return ancestor
+    return None
 
 
 def _reading_states(
@@ -166,10 +187,12 @@ class Run:
     configuration: dict[str, None] = field(default_factory=dict)
     journal: list[tuple[str, Any]] = field(default_factory=list)
     running: bool = True
-    #: Guards (by text) and named conditions decided so far that read no states: kept
-    #: from one selection to the next until a transition records a fact.
-    _known_guards: dict[str, bool] = field(default_factory=dict)
-    _known_conditions: dict[str, bool | None] = field(default_factory=dict)
+    #: Guards (by text) and named conditions decided since the facts or the active
+    #: states last changed: a step forgets those that read states, and recording a fact
+    #: forgets them all.
+    _guards: dict[str, bool] = field(default_factory=dict)
+    _conditions: dict[str, bool | None] = field(default_factory=dict)
+    _context: Context | None = None
     _internal: deque[str] = field(default_factory=deque)
     _root_parallel_done: str | None = None
 
@@ -216,12 +239,9 @@ class Run:
         """For each active atomic state, the first enabled transition for ``event``
         (``None``: automatic ones) of the state or its nearest ancestor that has one."""
         nodes = self.chart.nodes
-        context: Context | None = None
-        # Facts, date and active states stay put while selecting, so a guard written on
-        # several states (one per parallel region, say), or a named condition several
-        # guards use, is decided once.
-        decided = dict(self._known_guards)
-        conditions = dict(self._known_conditions)
+        # A guard written on several states (one per parallel region, say), or a named
+        # condition several guards use, is decided once while nothing changes.
+        decided, conditions = self._guards, self._conditions
         enabled: list[Transition] = []
         for state in self.configuration:
             node = nodes[state]
@@ -237,13 +257,14 @@ class Run:
                         break
                     passes = decided.get(guard.text)
                     if passes is None:
-                        if context is None:  # built once per selection, only if needed
-                            context = Context(
+                        if self._context is None:  # built only when a guard needs one
+                            self._context = Context(
                                 {**self.facts, "today": self.today},
                                 self.chart.conditions,
                                 set(self.configuration),
                             )
-                        passes = decided[guard.text] = guard.evaluate(context, conditions) is True
+                        passes = guard.evaluate(self._context, conditions) is True
+                        decided[guard.text] = passes
                     if passes:
                         found = transition
                         break
@@ -251,10 +272,6 @@ class Run:
                     if not any(found is t for t in enabled):
                         enabled.append(found)
                     break
-        if context is not None:
-            reading = self.chart.read_states
-            self._known_guards = {t: v for t, v in decided.items() if t not in reading}
-            self._known_conditions = {n: v for n, v in conditions.items() if n not in reading}
         return self._without_conflicts(enabled) if len(enabled) > 1 else enabled
 
     def _without_conflicts(self, enabled: list[Transition]) -> list[Transition]:
@@ -278,20 +295,13 @@ class Run:
 
     # -- taking transitions -------------------------------------------------------------
 
-    def _domain(self, transition: Transition) -> str | None:
-        """The innermost compound state that contains the transition's source and target
-        (``None``: the whole chart)."""
-        nodes = self.chart.nodes
-        for ancestor in nodes[transition.source_state].ancestors:
-            if nodes[ancestor].compound and self.chart.is_descendant(transition.target, ancestor):
-                return ancestor
-        return None
-
-    def _exit_set(self, transition: Transition) -> Iterator[str]:
-        domain = self._domain(transition)
-        for state in self.configuration:
-            if domain is None or self.chart.is_descendant(state, domain):
-                yield state
+    def _exit_set(self, transition: Transition) -> list[str]:
+        """The active states taking ``transition`` leaves."""
+        domain = self.chart.domain(transition)
+        if domain is None:
+            return list(self.configuration)
+        inside = self.chart.inside[domain]
+        return [state for state in self.configuration if state in inside]
 
     def _microstep(self, transitions: list[Transition]) -> None:
         nodes = self.chart.nodes
@@ -303,8 +313,13 @@ class Run:
             self.journal.append(("transition", transition))
             if transition.records:
                 self.facts[transition.records] = self.today
-                self._known_guards, self._known_conditions = {}, {}
+                self._guards, self._conditions = {}, {}
         self._enter(self._entry_set([(t, t.target) for t in transitions]))
+        self._context = None
+        if self._guards or self._conditions:
+            reading = self.chart.read_states
+            self._guards = {t: v for t, v in self._guards.items() if t not in reading}
+            self._conditions = {n: v for n, v in self._conditions.items() if n not in reading}
 
     def _entry_set(self, targets: list[tuple[Transition | None, str]]) -> list[str]:
         """States to enter for (transition, target) pairs, in the order they are found
@@ -312,7 +327,7 @@ class Run:
         entering: dict[str, None] = {}
         for transition, target in targets:
             self._add_descendants(target, entering)
-            domain = self._domain(transition) if transition is not None else None
+            domain = self.chart.domain(transition) if transition is not None else None
             for ancestor in self.chart.nodes[target].ancestors:
                 if ancestor == domain:
                     break
