@@ -872,7 +872,7 @@ def _describe_schema_error(
         expected = expected if isinstance(expected, list) else [expected]
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
         return where, f"{what} should be {words}" + (f" ({title})" if title else "")
-    if validator == "oneOf" and "required" in str(error.validator_value):
+    if validator == "oneOf" and _choice_of_keys(error.validator_value):
         return where, (
             f"deadline {what} needs one of: 'within' with 'from', 'before' with 'of', "
             "'date', or 'earliest'"
@@ -883,6 +883,14 @@ def _describe_schema_error(
     if validator in ("minLength", "minItems", "minProperties"):
         return where, f"{what} is empty" + (f"; {schema.get('description')}" if schema else "")
     return where, f"{what}: {error.message}"
+
+
+def _choice_of_keys(branches: Any) -> bool:
+    """Whether a ``oneOf`` only chooses which keys must be written (a deadline's rule),
+    rather than between forms such as text or a mapping (a role, a source)."""
+    return isinstance(branches, list) and all(
+        isinstance(branch, dict) and list(branch) == ["required"] for branch in branches
+    )
 
 
 def _named_key(error: Any, path: tuple) -> tuple | None:
