@@ -307,6 +307,7 @@ def bare_sqlite(folder: Path, count: int) -> Callable[[], float]:
         db = sqlite3.connect(folder / "bare.db", isolation_level=None)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA wal_autocheckpoint = 10000")
         db.execute("CREATE TABLE IF NOT EXISTS h (case_id INTEGER, revision INTEGER, row TEXT)")
         text = "x" * 600
         start = time.perf_counter()
