@@ -12,6 +12,7 @@ walk the tree both ways.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -308,8 +309,20 @@ class Process(Frozen):
 
     def sort_outermost_first(self, state_ids: set[str] | list[str]) -> list[str]:
         """Active states in document order, which is outermost first for a tree."""
-        wanted = set(state_ids)
-        return [s for s in self.states if s in wanted]
+        positions = self._positions
+        return sorted((s for s in set(state_ids) if s in positions), key=positions.__getitem__)
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        return {state: position for position, state in enumerate(self.states)}
+
+    def deadline(self, state_id: str, deadline_id: str) -> Deadline | None:
+        """The deadline ``deadline_id`` of state ``state_id``, if the process has it."""
+        return self._deadlines.get((state_id, deadline_id))
+
+    @functools.cached_property
+    def _deadlines(self) -> dict[tuple[str, str], Deadline]:
+        return {(d.state, d.id): d for d in self.deadlines()}
 
     def leaves(self, state_ids: set[str] | list[str]) -> list[str]:
         """The innermost of the active states (those with no active child): where a case

@@ -585,11 +585,8 @@ def _day_after(iso: str | None) -> str:
     return (dt.date.fromisoformat(iso or "1900-01-01") + dt.timedelta(days=1)).isoformat()
 
 
-def _deadline_model(process: Process, row: DeadlineRow):
-    state = process.states.get(row.state)
-    if state is None:
-        return None
-    return next((d for d in state.deadlines if d.id == row.name), None)
+def _deadline_model(process: Process, row: DeadlineRow) -> Deadline | None:
+    return process.deadline(row.state, row.name)
 
 
 def _close(process: Process, row: DeadlineRow, on: dt.date) -> DeadlineRow:
