@@ -277,8 +277,11 @@ def schema_validator(name: str = "process") -> Any:
     """The JSON Schema validator for ``schemas/<name>.schema.json``.
 
     A Draft 2020-12 validator, except that each ``$ref`` into the schema's own ``$defs``
-    is looked up once rather than at every use: a process file reaches such references
-    thousands of times, and looking them up was a third of checking a file's shape.
+    is looked up once rather than at every use, and a plain value (text, a number, true
+    or false) found valid against a reference is not checked against it again: a process
+    file reaches such references thousands of times, mostly with the same ids, and
+    following them was half of checking a file's shape. What it reports is what
+    jsonschema's own validator reports (tests/test_schema_validator.py compares them).
     """
     import jsonschema  # imported here: only loading a file from disk needs it
     import referencing.jsonschema
@@ -291,18 +294,30 @@ def schema_validator(name: str = "process") -> Any:
     root = referencing.jsonschema.DRAFT202012.create_resource(schema)
     resolver = referencing.Registry().with_resource(schema["$id"], root).resolver(schema["$id"])
     resolved: dict[str, Any] = {}
+    #: (reference, type, value) of plain values found valid against a reference.
+    valid: set[tuple[str, type, Any]] = set()
 
     def ref(validator: Any, ref: str, instance: Any, subschema: Any) -> Iterator[Any]:
         if not ref.startswith("#"):  # not into this schema: resolved as jsonschema does
             yield from draft.VALIDATORS["$ref"](validator, ref, instance, subschema)
             return
+        plain = isinstance(instance, _PLAIN) or instance is None
+        if plain and (ref, type(instance), instance) in valid:
+            return
         if ref not in resolved:
             resolved[ref] = resolver.lookup(ref)
         target = resolved[ref]
-        yield from validator.descend(instance, target.contents, resolver=target.resolver)
+        errors = list(validator.descend(instance, target.contents, resolver=target.resolver))
+        if plain and not errors:
+            valid.add((ref, type(instance), instance))
+        yield from errors
 
     validator_class = jsonschema.validators.extend(draft, {"$ref": ref})
     return validator_class(schema)
+
+
+#: Values whose validity against a schema depends on nothing but the value and its type.
+_PLAIN = (str, int, float, bool)
 
 
 def shape_problems(document: yamlsource.Document, schema: str = "process") -> list[Problem]:

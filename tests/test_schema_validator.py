@@ -1,7 +1,8 @@
 """The process schema's validator reports exactly what jsonschema's own validator does.
 
-``engine.loader.schema_validator`` is jsonschema's Draft 2020-12 validator with one
-change: each ``$ref`` into the schema's own ``$defs`` is looked up once, not at every use.
+``engine.loader.schema_validator`` is jsonschema's Draft 2020-12 validator with two
+changes: each ``$ref`` into the schema's own ``$defs`` is looked up once, not at every
+use, and a plain value found valid against a ``$ref`` is not checked against it again.
 Every message about a file's shape is built from the errors it reports, so these tests
 compare its errors, in full, with those of ``jsonschema.Draft202012Validator`` on every
 file the other tests use and on many small mistakes made in them.
