@@ -65,6 +65,7 @@ class Frozen:
 
     #: Every field's name, in declaration order (the constructor's argument order).
     _fields: ClassVar[tuple[str, ...]] = ()
+    _field_set: ClassVar[frozenset[str]] = frozenset()
     #: The fields ``==``, ``hash()`` and ordering look at.
     _compared: ClassVar[tuple[str, ...]] = ()
     #: The fields ``repr()`` shows.
@@ -106,6 +107,7 @@ class Frozen:
             elif optional:
                 raise TypeError(f"{cls.__name__}: field '{name}' has no default but follows one")
         cls._fields = tuple(fields)
+        cls._field_set = frozenset(fields)
         cls._compared = tuple(name for name in fields if name in compared)
         cls._shown = tuple(name for name in fields if name in shown)
         cls._defaults, cls._factories = defaults, factories
@@ -123,6 +125,9 @@ class Frozen:
                 f"{cls.__name__}() takes {len(fields)} arguments but {len(args)} were given"
             )
         values = self.__dict__  # written directly: __setattr__ refuses every assignment
+        if not args and len(kwargs) == len(fields) and kwargs.keys() == cls._field_set:
+            values.update(kwargs)  # every field named: the common case, made quick
+            return
         values.update(zip(fields, args, strict=False))  # args may be fewer than fields
         defaults = cls._defaults
         for name in fields[len(args) :]:
@@ -181,7 +186,7 @@ R = TypeVar("R", bound=Frozen)
 def replace(record: R, /, **changes: Any) -> R:
     """A copy of ``record`` with some fields changed, as ``dataclasses.replace`` makes."""
     cls = type(record)
-    unknown = changes.keys() - set(cls._fields)
+    unknown = changes.keys() - cls._field_set
     if unknown:
         raise TypeError(f"{cls.__name__}() got an unexpected keyword argument '{min(unknown)}'")
     copy = object.__new__(cls)

@@ -54,10 +54,11 @@ class _Node(Frozen):
     always: tuple[Transition, ...]
     #: Event name (``done.state.<id>`` for "when done") → transitions in document order.
     on: Mapping[str, tuple[Transition, ...]]
-    #: For an atomic state: itself and its ancestors, nearest first (where a transition
-    #: for an event is looked for), and those of them with automatic transitions.
-    lineage: tuple[_Node, ...] = ()
+    #: For an atomic state: of itself and its ancestors, nearest first (where a
+    #: transition is looked for), those with automatic transitions, and by event those
+    #: with transitions for it.
     lineage_always: tuple[_Node, ...] = ()
+    lineage_on: Mapping[str, tuple[_Node, ...]] = record_field(default_factory=dict)
 
 
 class Chart(Frozen):
@@ -127,8 +128,14 @@ def _build(process: Process) -> Chart:
     for node in list(nodes.values()):
         if not node.children:
             lineage = (node, *(nodes[a] for a in node.ancestors))
+            listening: dict[str, list[_Node]] = {}
+            for owner in lineage:
+                for event in owner.on:
+                    listening.setdefault(event, []).append(owner)
             nodes[node.id] = replace(
-                node, lineage=lineage, lineage_always=tuple(n for n in lineage if n.always)
+                node,
+                lineage_always=tuple(n for n in lineage if n.always),
+                lineage_on={event: tuple(owners) for event, owners in listening.items()},
             )
     conditions = {name: c.expression for name, c in process.conditions.items()}
     guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
@@ -247,7 +254,7 @@ class Run:
             node = nodes[state]
             if node.children:
                 continue
-            for owner in node.lineage_always if event is None else node.lineage:
+            for owner in node.lineage_always if event is None else node.lineage_on.get(event, ()):
                 candidates = owner.always if event is None else owner.on.get(event, ())
                 found = None
                 for transition in candidates:

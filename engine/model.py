@@ -310,7 +310,7 @@ class Process(Frozen):
     def sort_outermost_first(self, state_ids: set[str] | list[str]) -> list[str]:
         """Active states in document order, which is outermost first for a tree."""
         positions = self._positions
-        return sorted((s for s in set(state_ids) if s in positions), key=positions.__getitem__)
+        return sorted(positions.keys() & set(state_ids), key=positions.__getitem__)
 
     @functools.cached_property
     def _positions(self) -> dict[str, int]:

@@ -199,12 +199,14 @@ def _replay(
                 case,
                 (f"revision {row.revision}: replaying '{row.action}' was refused: {error}"),
             )
-        case = replace(
-            case,
-            deadlines=tuple(
-                d if d.id is not None else replace(d, id=next(deadline_ids)) for d in case.deadlines
-            ),
-        )
+        if any(d.id is None for d in case.deadlines):
+            case = replace(
+                case,
+                deadlines=tuple(
+                    d if d.id is not None else replace(d, id=next(deadline_ids))
+                    for d in case.deadlines
+                ),
+            )
         replayed.append(again)
         if case.revision != row.revision:
             return (
