@@ -154,7 +154,7 @@ class OursChartOnly:
     def __init__(self, path: MainPath):
         self.path = path
         self.chart = chart.chart_for(path.process, path.key)
-        self.conditions = {n: c.expression for n, c in path.process.conditions.items()}
+        self.conditions = path.process.expressions
 
     def start(self) -> None:
         self.subject = chart.Subject(
@@ -184,7 +184,7 @@ class PythonStatemachine:
         self.cls = create_machine_class_from_definition(
             chart.class_name(path.process), **chart.definition(path.process)
         )
-        self.conditions = {n: c.expression for n, c in path.process.conditions.items()}
+        self.conditions = path.process.expressions
 
     def start(self) -> None:
         self.subject = chart.Subject(dict(self.path.facts), self.path.opened_on, self.conditions)

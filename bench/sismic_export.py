@@ -97,7 +97,7 @@ class Exporter:
 
     def __init__(self, process: Process):
         self.process = process
-        self.conditions = {name: c.expression for name, c in process.conditions.items()}
+        self.conditions = process.expressions
         #: Transitions by number, for the journal (the number is what the chart notes).
         self.transitions: list[Transition] = []
 

@@ -201,7 +201,7 @@ def execute(
 ) -> tuple[list[str], list[tuple[str, Any]]]:
     """:func:`engine.interpreter.execute`, done by python-statemachine: the same
     arguments and the same answer, which the test suite checks step by step."""
-    conditions = {name: c.expression for name, c in process.conditions.items()}
+    conditions = process.expressions
     subject = Subject(facts, today, conditions, state=active or None)
     run(chart_for(process, key), subject, event)
     return subject.active(), subject.journal

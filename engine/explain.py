@@ -37,8 +37,7 @@ class EventCheck(Frozen):
 
 
 def context(process: Process, facts: Mapping[str, Any], active: list[str], today: dt.date):
-    conditions = {name: c.expression for name, c in process.conditions.items()}
-    return Context({**facts, "today": today}, conditions, set(active))
+    return Context({**facts, "today": today}, process.expressions, set(active))
 
 
 def events_now(process: Process, active: list[str]) -> list[str]:

@@ -137,7 +137,7 @@ def _build(process: Process) -> Chart:
                 lineage_always=tuple(n for n in lineage if n.always),
                 lineage_on={event: tuple(owners) for event, owners in listening.items()},
             )
-    conditions = {name: c.expression for name, c in process.conditions.items()}
+    conditions = process.expressions
     guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
     inside = {state: frozenset(process.descendants(state)) for state in process.states}
     domains = {id(t): _domain(nodes, inside, t) for t in process.transitions()}

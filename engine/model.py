@@ -316,6 +316,11 @@ class Process(Frozen):
     def _positions(self) -> dict[str, int]:
         return {state: position for position, state in enumerate(self.states)}
 
+    @functools.cached_property
+    def expressions(self) -> Mapping[str, Expression]:
+        """Each named condition's expression, by name: what guards are evaluated with."""
+        return {name: condition.expression for name, condition in self.conditions.items()}
+
     def deadline(self, state_id: str, deadline_id: str) -> Deadline | None:
         """The deadline ``deadline_id`` of state ``state_id``, if the process has it."""
         return self._deadlines.get((state_id, deadline_id))
