@@ -433,10 +433,18 @@ def case_history(ctx, case_key, as_json) -> None:
 @case.command("verify")
 @click.argument("case_keys", nargs=-1, metavar="[CASE]...")
 @click.option("--all", "every", is_flag=True, help="Verify every case in the store.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    metavar="N",
+    help="Replay on N processes side by side (default: one per processor, at most 4, "
+    "for 200 cases or more).",
+)
 @json_option
 @click.pass_context
 @refusals
-def case_verify(ctx, case_keys, every, as_json) -> None:
+def case_verify(ctx, case_keys, every, jobs, as_json) -> None:
     """Replay CASE's history (or every case's) against the process text it is pinned to
     and report any case whose stored steps, facts or deadlines differ. Exits 1 if any does.
 
@@ -453,7 +461,7 @@ def case_verify(ctx, case_keys, every, as_json) -> None:
         fail("cspr: give a CASE (id or reference) or --all" + (", not both" if every else ""))
     store = runtime(ctx).store
     verdicts = []
-    for verdict in verify_all(store, None if every else case_keys):
+    for verdict in verify_all(store, None if every else case_keys, jobs):
         verdicts.append(verdict)
         if not as_json and (not verdict.ok or verdict.notes or not every):
             mark = "matches its history" if verdict.ok else "DIFFERS from its history"

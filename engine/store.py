@@ -194,6 +194,9 @@ class Store:
         self.dialect: Dialect = dialect_for(location)
         #: The location as shown in messages (a URL's password is hidden).
         self.path = self.dialect.display()
+        #: The location as given, to open the same store again (never shown: a URL may
+        #: hold a password).
+        self.location = str(location)
         try:
             self.db = self.dialect.connect(create)
         except ConnectError as error:

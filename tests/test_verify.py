@@ -239,3 +239,25 @@ def test_cli_verify_refusals_are_one_line(store, args, words):
     result = cspr(store, "case", "verify", *args)
     assert result.exit_code == 1
     assert len(result.output.splitlines()) == 1 and words in result.output
+
+
+def test_cases_replayed_side_by_side_give_the_same_verdicts_in_order(store):
+    """With several processes sharing the cases, each verdict is what one process gives,
+    a changed case included, and they come in the order of the cases."""
+    runtime = Runtime(store)
+    for n in range(3, 9):  # a few more cases, so that every process has some
+        runtime.open("cspr", {"aware_on": "2019-12-20"}, on=D("2019-12-20"), ref=f"LA-{n}")
+    store.db.execute("UPDATE cases SET last_on = '2020-03-01' WHERE ref = 'LA-5'")
+    alone = [v.as_json() for v in verify_all(store, jobs=1)]
+    shared = [v.as_json() for v in verify_all(store, jobs=2)]
+    assert shared == alone
+    assert [v["ref"] for v in shared] == ["LA-1", "LA-2", *(f"LA-{n}" for n in range(3, 9))]
+    assert [v["ref"] for v in shared if not v["ok"]] == ["LA-5"]
+
+
+def test_cli_verify_jobs(store):
+    result = CliRunner().invoke(
+        main, ["--db", store.location, "case", "verify", "--all", "--jobs", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["verified"] == 2
