@@ -209,6 +209,11 @@ class Store:
             self.db.close()
             raise
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction begun by :meth:`transaction` or :meth:`snapshot` is open."""
+        return self._in_transaction
+
     def __enter__(self) -> Store:
         return self
 

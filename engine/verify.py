@@ -90,7 +90,9 @@ def verify_all(
     records = store.cases() if keys is None else [store.find(key) for key in keys]
     if jobs is None:
         jobs = min(os.cpu_count() or 1, 4) if len(records) >= SHARED_FROM else 1
-    if jobs <= 1 or store.location == ":memory:" or len(records) < 2:
+    # Other processes could not see a store held only in memory, nor what a transaction
+    # open here has not committed yet (as `cspr db copy` verifies its copy before it does).
+    if jobs <= 1 or store.location == ":memory:" or store.in_transaction or len(records) < 2:
         replayer = _Replayer(store)
         for record in records:
             yield replayer.verify(record)

@@ -125,6 +125,19 @@ def test_copy_there_and_back_keeps_every_row_id_and_revision(filled, store_locat
     assert opened.output.strip() == "3"
 
 
+def test_a_copy_is_verified_in_its_own_transaction_however_many_cases(
+    filled, store_location, monkeypatch
+):
+    """Replay shared between processes (as for a large store) could not see a copy not yet
+    committed: a copy's own check replays in the process that holds it."""
+    from engine import verify
+
+    monkeypatch.setattr(verify, "SHARED_FROM", 1)
+    copied = cspr("db", "copy", filled, store_location)
+    assert copied.exit_code == 0, copied.output
+    assert "every case replays from its history" in copied.output
+
+
 def test_copy_into_a_store_that_holds_cases_is_refused(filled, store_location):
     with Store(store_location) as store:
         Runtime(store).open(MINI, {"aware_on": "2019-12-20"}, on=D("2019-12-20"), ref="LA-9")
