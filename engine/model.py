@@ -174,6 +174,10 @@ class Deadline(Frozen):
     #: A minimum period ("keep the report public for at least a year"): the step should
     #: not be left before the date, so leaving early misses it and reaching it meets it.
     minimum: bool = False
+    #: The ways out of the step that do the duty: events, or steps the way out enters.
+    #: Leaving any other way lifts the duty (``lapsed``) unless its due date had already
+    #: passed (``missed``). Empty: every way out does it.
+    met_by: tuple[str, ...] = ()
     source: str | None = None
     where: Location = NOWHERE
     by_at: Location = written_at()
