@@ -89,6 +89,7 @@ def check(
         choice_options,
         clashing_ids,
         missing_sources,
+        deadline_met_by,
     ]
     # A transition to an unknown state leaves the state it meant unreached: judging what
     # is reachable before the target is fixed would only echo that mistake.
@@ -449,4 +450,35 @@ def dead_ends(process: Process) -> Iterator[Problem]:
                 state.where,
                 f"state '{state.id}' has no way out and is not final; add a transition "
                 "('on', 'always') or write 'type: final'",
+            )
+
+def deadline_met_by(process: Process) -> Iterator[Problem]:
+    """Every way a deadline's ``met_by`` names is an event of a transition that leaves its
+    step (from the step, from inside it, or from a step around it), or a step the way out
+    enters."""
+    for deadline in process.deadlines():
+        if not deadline.met_by or deadline.state not in process.states:
+            continue
+        inside = {deadline.state, *process.descendants(deadline.state)}
+        around = process.ancestors(deadline.state)
+        leaving: dict[str, None] = {}
+        for owner in [*inside, *around]:
+            for transition in process.states[owner].transitions:
+                if transition.trigger != "event" or not transition.event:
+                    continue
+                if owner in inside and owner != deadline.state and transition.target in inside:
+                    continue  # moves within the step: not a way out of it
+                leaving.setdefault(transition.event)
+        for way in deadline.met_by:
+            if way in leaving or way in process.states:
+                continue
+            hint = did_you_mean(way, [*leaving, *process.states]) or (
+                "; write an event of a transition out of the step ("
+                + (", ".join(leaving) or "none")
+                + "), or the id of a step the way out enters"
+            )
+            yield Problem(
+                deadline.where,
+                f"deadline '{deadline.id}': met_by '{way}' is neither an event that leaves "
+                f"'{deadline.state}' nor a step{hint}",
             )

@@ -681,6 +681,7 @@ class _Builder:
                 force=spec.get("force", "should"),
                 raises=spec.get("raises"),
                 minimum=bool(spec.get("minimum", False)),
+                met_by=tuple(str(way) for way in spec.get("met_by") or ()),
                 source=spec.get("source"),
                 where=document.where(deadline_path, key=True),
                 by_at=document.where((*deadline_path, "by")),
