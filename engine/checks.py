@@ -8,9 +8,25 @@ instead, with a "did you mean" where a close name exists.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from .expressions import (
+    MAX_EVAL_DEPTH,
+    WORDS,
+    And,
+    Compare,
+    IsActive,
+    IsSet,
+    ListValue,
+    Literal,
+    Name,
+    Node,
+    Not,
+    Or,
+    evaluation_depth,
+    evaluation_depths,
+)
 from .loader import Problem, did_you_mean
 from .model import (
     ENTRY,
@@ -27,6 +43,10 @@ from .model import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .expressions import Expression
+
+#: Where the character at an offset of a condition's text is written, given where the
+#: text starts (the loader knows how the text is quoted or folded over lines).
+Locate = Callable[[Location, int], Location]
 
 #: Names python-statemachine uses on a chart; a state or event of that name would shadow
 #: them (tests/test_chart.py keeps this list in step with the library).
@@ -69,21 +89,28 @@ def check(
     process: Process,
     structural: bool = True,
     unparsed_conditions: frozenset[str] = frozenset(),
+    locate: Locate | None = None,
 ) -> list[Problem]:
     """Every problem the checks find.
 
     ``structural=False`` skips the checks whose findings would only echo problems already
     reported (reachability and dead ends, when the shape is wrong or parts are missing);
     ``unparsed_conditions`` names the conditions whose text could not be read, so that
-    their uses are not also reported as unknown names.
+    their uses are not also reported as unknown names. ``locate`` places a character of a
+    condition's text (without it, offsets are counted along the line the text starts on).
     """
     targets = list(unknown_targets(process))
+    where = locate or _at
     checks: list[Check] = [
         functools.partial(unknown_names_in_conditions, unparsed=unparsed_conditions),
         condition_cycles,
+        functools.partial(comparisons, locate=where),
+        condition_depths,
         deadline_bases,
         recorded_facts,
         unknown_roles_and_sources,
+        names_of_the_language,
+        clashing_names,
         ambiguous_transitions,
         state_kinds,
         choice_options,
@@ -96,6 +123,12 @@ def check(
     if structural and not targets:
         checks += [unreachable_states, dead_ends]
     return [*targets, *(problem for each in checks for problem in each(process))]
+
+
+def warnings(process: Process) -> list[Problem]:
+    """What is worth a second look but not wrong: ``cspr validate`` prints these without
+    refusing the file."""
+    return list(unused_sources(process))
 
 
 def _at(where: Location, offset: int) -> Location:
@@ -171,23 +204,415 @@ def unknown_names_in_conditions(
 
 
 def condition_cycles(process: Process) -> Iterator[Problem]:
-    for condition in process.conditions.values():
-        seen: set[str] = set()
-        pending = [n for n in condition.expression.names if n in process.conditions]
-        while pending:
-            name = pending.pop()
-            if name == condition.id:
-                yield Problem(
-                    condition.where,
-                    f"condition '{condition.id}' depends on itself; "
-                    "write it in terms of facts instead",
-                )
-                break
-            if name in seen:
+    """Each condition that depends on itself, through however many others (found with
+    Tarjan's strongly connected components, without recursion: linear in the conditions,
+    however long their chains)."""
+    conditions = process.conditions
+    uses = {name: sorted(c.expression.names & conditions.keys()) for name, c in conditions.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    cyclic: set[str] = set()
+    for root in conditions:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            name, position = work.pop()
+            if position == 0:
+                index[name] = low[name] = len(index)
+                stack.append(name)
+                on_stack.add(name)
+            else:
+                used = uses[name][position - 1]
+                low[name] = min(low[name], low[used])
+            for next_position in range(position, len(uses[name])):
+                used = uses[name][next_position]
+                if used not in index:
+                    work.append((name, next_position + 1))
+                    work.append((used, 0))
+                    break
+                if used in on_stack:
+                    low[name] = min(low[name], index[used])
+            else:
+                if low[name] == index[name]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == name:
+                            break
+                    if len(component) > 1 or name in uses[name]:
+                        cyclic.update(component)
+    for name in cyclic:
+        condition = conditions[name]
+        yield Problem(
+            condition.where,
+            f"condition '{condition.id}' depends on itself; write it in terms of facts instead",
+        )
+
+
+def condition_depths(process: Process) -> Iterator[Problem]:
+    """Conditions (and guards) that name conditions that name conditions... deeper than
+    the engine can decide and explain: accepted here, every event they guard would be
+    refused with "nested too deeply to explain"."""
+    expressions = process.expressions
+    depths = evaluation_depths(expressions)
+    too_deep = {name for name, depth in depths.items() if depth > MAX_EVAL_DEPTH}
+    # Reported once, at the outermost condition of each chain.
+    inner = {n for other in too_deep for n in expressions[other].names if n != other}
+    for name in sorted(too_deep - inner):
+        condition = process.conditions[name]
+        yield Problem(
+            condition.where,
+            f"condition '{name}' goes {depths[name]} levels deep through the conditions it "
+            f"names ({_chain(name, expressions, depths)}); the engine can decide and explain "
+            f"a condition at most {MAX_EVAL_DEPTH} levels deep, so write some of these "
+            "conditions in terms of facts rather than of other conditions",
+        )
+    for transition in process.transitions():
+        guard = transition.guard
+        if guard is None or guard.names & too_deep:
+            continue
+        depth = evaluation_depth(guard, depths)
+        if depth > MAX_EVAL_DEPTH:
+            yield Problem(
+                transition.where,
+                f"the 'when' of this transition goes {depth} levels deep through the "
+                f"conditions it names; the engine can decide and explain a condition at most "
+                f"{MAX_EVAL_DEPTH} levels deep, so write some of them in terms of facts",
+            )
+
+
+def _chain(name: str, expressions: Mapping[str, Expression], depths: Mapping[str, int]) -> str:
+    """The deepest path of named conditions from ``name``, shortened in the middle."""
+    chain = [name]
+    seen = {name}
+    while True:
+        inner = [n for n in expressions[chain[-1]].names if n in depths and n not in seen]
+        if not inner:
+            break
+        chain.append(max(inner, key=lambda n: (depths[n], n)))
+        seen.add(chain[-1])
+    if len(chain) > 6:
+        chain = [*chain[:3], "...", *chain[-2:]]
+    return " → ".join(chain)
+
+
+# -- what a comparison compares ---------------------------------------------------------
+
+#: A kind of value → how a policy lead reads it.
+_PHRASES = {
+    "date": "a date",
+    "boolean": "true or false",
+    "number": "a number",
+    "text": "text",
+    "choice": "text",
+    "list": "a list",
+}
+_LITERAL_KINDS = {bool: "boolean", int: "number", float: "number", str: "text"}
+_ORDER_OPS = frozenset({"<", "<=", ">", ">="})
+
+
+def _kind(process: Process, node: Node) -> str | None:
+    """The kind of value ``node`` stands for: ``date``, ``boolean``, ``number``, ``text``,
+    ``choice`` (a choice fact) or ``list``; ``None`` for a name not known here (reported
+    by :func:`unknown_names_in_conditions`)."""
+    if isinstance(node, Name):
+        if node.name in process.conditions:
+            return "boolean"
+        if node.name in process.facts:
+            return str(process.facts[node.name].type)
+        return "date" if node.name == "today" else None
+    if isinstance(node, Literal):
+        return _LITERAL_KINDS.get(type(node.value), "date")
+    if isinstance(node, ListValue):
+        return "list"
+    return "boolean"
+
+
+def _comparable(kind: str) -> str:
+    return "text" if kind == "choice" else kind
+
+
+def _offset(node: Node) -> int:
+    if isinstance(node, (And, Or)):
+        return _offset(node.operands[0])
+    if isinstance(node, (IsSet, IsActive)):
+        return node.name.offset
+    return node.offset
+
+
+def _subject(process: Process, node: Node, kind: str) -> str:
+    """``node`` as the message names it: ``'aware_on' (a date fact)``."""
+    if isinstance(node, Name):
+        if node.name in process.conditions:
+            return f"'{node.name}' (a condition, true or false)"
+        if node.name == "today" and node.name not in process.facts:
+            return "'today' (the date of the event)"
+        what = {"boolean": "true/false", "choice": "choice"}.get(kind, kind)
+        return f"'{node.name}' (a {what} fact)"
+    if isinstance(node, Literal):
+        shown = f"'{node.value}'" if isinstance(node.value, str) else _shown(node.value)
+        return f"{shown} ({_PHRASES[kind]})"
+    return f"a condition ({_PHRASES[kind]})"
+
+
+def _shown(value: object) -> str:
+    if value is True or value is False:
+        return str(value).lower()
+    return str(value)
+
+
+def _advice(process: Process, kind: str, name: str | None) -> str:
+    """What a value compared with something of ``kind`` should be."""
+    same = [f.id for f in process.facts.values() if _comparable(f.type) == kind and f.id != name][
+        :6
+    ]
+    facts = f" or a {kind} fact ({', '.join(same)})" if same else ""
+    if kind == "date":
+        return f"compare it with a date written as YYYY-MM-DD without quotes, 'today'{facts}"
+    if kind == "boolean":
+        return "write it on its own (or with 'not'), or compare it with true or false"
+    if kind == "number":
+        return f"compare it with a number such as 18{facts}"
+    if kind == "choice" and name in process.facts:
+        options = ", ".join(f"'{o}'" for o in process.facts[name].options)
+        return f"compare it with one of its options in quotes: {options}"
+    return f"compare it with text in quotes{facts}"
+
+
+def _option_problem(
+    process: Process, fact: str, literal: Literal, where: Location
+) -> Problem | None:
+    """A text compared with a choice fact that is none of its options."""
+    options = process.facts[fact].options
+    if not isinstance(literal.value, str) or literal.value in options or not options:
+        return None
+    return Problem(
+        where,
+        f"'{literal.value}' is not an option of '{fact}', so this comparison never holds"
+        + (did_you_mean(literal.value, options) or "")
+        + f"; its options are: {', '.join(repr(o) for o in options)}",
+    )
+
+
+def comparisons(process: Process, locate: Locate = _at) -> Iterator[Problem]:
+    """Comparisons that can never hold: values of different kinds (a true/false fact
+    against a date, a date fact against a number or text), true/false values put in
+    order, a choice fact against a text none of its options, and a fact that is not true
+    or false used as a condition on its own."""
+    for expression, when_at, _ in _expressions(process):
+        for node in _truth_positions(expression.tree):
+            kind = _kind(process, node)
+            if kind is None or kind == "boolean":
                 continue
-            seen.add(name)
-            inner = process.conditions[name].expression.names
-            pending.extend(n for n in inner if n in process.conditions)
+            name = node.name if isinstance(node, Name) else None
+            fix = (
+                f"write '{name} is set', or compare it with a value"
+                if name
+                else "write a condition that is true or false"
+            )
+            yield Problem(
+                locate(when_at, _offset(node)),
+                f"{_subject(process, node, kind)} is used as a condition, but it is not "
+                f"true or false, so it never holds; {fix}",
+            )
+        for node in _walk_compares(expression.tree):
+            yield from _compare_problems(process, node, functools.partial(locate, when_at))
+
+
+def _truth_positions(tree: Node) -> Iterator[Node]:
+    """The plain names and values a condition takes as true or false on their own."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (And, Or)):
+            pending.extend(node.operands)
+        elif isinstance(node, Not):
+            pending.append(node.operand)
+        elif isinstance(node, (Name, Literal)):
+            yield node
+
+
+def _walk_compares(tree: Node) -> Iterator[Compare]:
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (And, Or)):
+            pending.extend(node.operands)
+        elif isinstance(node, Not):
+            pending.append(node.operand)
+        elif isinstance(node, Compare):
+            yield node
+            pending.extend((node.left, node.right))
+
+
+def _compare_problems(
+    process: Process, node: Compare, at: Callable[[int], Location]
+) -> Iterator[Problem]:
+    left, right = node.left, node.right
+    left_kind, right_kind = _kind(process, left), _kind(process, right)
+    if left_kind is None or right_kind is None:
+        return
+    if node.op in ("in", "not in"):
+        yield from _membership_problems(process, node, left_kind, at)
+        return
+    # The side to change: a written value, else the right-hand side.
+    if isinstance(left, Literal) and not isinstance(right, Literal):
+        wrong, other, other_kind = left, right, right_kind
+    else:
+        wrong, other, other_kind = right, left, left_kind
+    other_name = other.name if isinstance(other, Name) else None
+    if _comparable(left_kind) != _comparable(right_kind):
+        advice = _advice(process, other_kind, other_name)
+        if (
+            other_kind == "date"
+            and isinstance(wrong, Literal)
+            and isinstance(wrong.value, str)
+            and _looks_like_date(wrong.value)
+        ):
+            advice = f"write the date without quotes: {wrong.value}"
+        yield Problem(
+            at(_offset(wrong)),
+            f"{_subject(process, left, left_kind)} and {_subject(process, right, right_kind)} "
+            f"are different kinds of value, so '{node.op}' between them never holds; " + advice,
+        )
+        return
+    if node.op in _ORDER_OPS and left_kind == "boolean":
+        yield Problem(
+            at(node.offset),
+            f"{_subject(process, left, left_kind)} and {_subject(process, right, right_kind)} "
+            f"are true/false values, which cannot be put in order with '{node.op}'; "
+            "write == or != (or join them with 'and', 'or', 'not')",
+        )
+        return
+    if other_kind == "choice" and other_name and isinstance(wrong, Literal):
+        problem = _option_problem(process, other_name, wrong, at(wrong.offset))
+        if problem is not None:
+            yield problem
+
+
+def _membership_problems(
+    process: Process, node: Compare, left_kind: str, at: Callable[[int], Location]
+) -> Iterator[Problem]:
+    right = node.right
+    name = node.left.name if isinstance(node.left, Name) else None
+    if not isinstance(right, ListValue):
+        right_kind = _kind(process, right)
+        yield Problem(
+            at(_offset(right)),
+            f"after '{node.op}' write the values in square brackets, for example "
+            f"['known', 'suspected']: {_subject(process, right, str(right_kind))} is not a "
+            "list",
+        )
+        return
+    for item in right.items:
+        item_kind = _kind(process, item)
+        assert item_kind is not None
+        if _comparable(item_kind) != _comparable(left_kind):
+            yield Problem(
+                at(item.offset),
+                f"{_subject(process, node.left, left_kind)} is never "
+                f"{_subject(process, item, item_kind)}, a different kind of value; "
+                + _advice(process, left_kind, name),
+            )
+        elif left_kind == "choice" and name:
+            problem = _option_problem(process, name, item, at(item.offset))
+            if problem is not None:
+                yield problem
+
+
+def _looks_like_date(text: str) -> bool:
+    parts = text.strip().split("-")
+    return len(parts) == 3 and all(part.isdigit() for part in parts)
+
+
+# -- names ------------------------------------------------------------------------------
+
+_MEANINGS = {
+    "and": "joins conditions",
+    "or": "joins conditions",
+    "not": "negates a condition",
+    "in": "tests a value against a list",
+    "is": "starts 'is set' and 'is active'",
+    "set": "is part of 'NAME is set'",
+    "active": "is part of 'STATE is active'",
+    "true": "is a value",
+    "false": "is a value",
+    "today": "is the date of the event being recorded",
+}
+
+
+def _renamed(kind: str, name: str) -> str:
+    return {"date": f"{name}_on", "boolean": f"{name}_flag", "condition": f"{name}_holds"}.get(
+        kind, f"{name}_value"
+    )
+
+
+def _named_things(process: Process) -> Iterator[tuple[str, str, str, Location]]:
+    """(what, id, kind for a new name, where) for every fact and named condition."""
+    for fact in process.facts.values():
+        yield "fact", fact.id, str(fact.type), fact.where
+    for condition in process.conditions.values():
+        yield "condition", condition.id, "condition", condition.where
+
+
+def names_of_the_language(process: Process) -> Iterator[Problem]:
+    """A fact or condition called by a word of the condition language (``today``,
+    ``and``, ``set``...), or with ``__``: a condition could not name it, or would read it
+    as the word."""
+    for what, name, kind, where in _named_things(process):
+        if name in WORDS:
+            meaning = _MEANINGS.get(name, "is refused in conditions")
+            yield Problem(
+                where,
+                f"{what} '{name}' is named with a word of the condition language ('{name}' "
+                f"{meaning}), so a condition could not use it; choose another id, for "
+                f"example '{_renamed(kind, name)}'",
+            )
+        elif "__" in name:
+            yield Problem(
+                where,
+                f"{what} '{name}' has two underscores in a row, which a condition cannot "
+                f"name; write '{name.replace('__', '_')}'",
+            )
+
+
+def clashing_names(process: Process) -> Iterator[Problem]:
+    """A fact or condition with a state's id (``escalated`` the fact and ``escalated is
+    active`` the state read alike), or a fact and a condition with one id (a condition
+    would always mean the condition)."""
+    for what, name, kind, where in _named_things(process):
+        if name in process.states:
+            yield Problem(
+                where,
+                f"{what} '{name}' has the same id as the state at "
+                f"{process.states[name].where}; one name for two things confuses readers "
+                f"('{name}' in a condition would mean the {what}, '{name} is active' the "
+                f"state), so rename the {what}, for example to '{_renamed(kind, name)}'",
+            )
+        if what == "condition" and name in process.facts:
+            yield Problem(
+                where,
+                f"condition '{name}' has the same id as the fact at "
+                f"{process.facts[name].where}, so conditions naming it would never read the "
+                f"fact; rename the condition, for example to '{_renamed(kind, name)}'",
+            )
+
+
+def unused_sources(process: Process) -> Iterator[Problem]:
+    """A declared source that no state, deadline, transition, fact or condition cites."""
+    cited = {name for kind, name, _ in _roles_and_sources_written(process) if kind == "sources"}
+    for source in process.sources.values():
+        if source.key not in cited:
+            yield Problem(
+                source.where,
+                f"source '{source.key}' is declared but no rule cites it; cite it with "
+                f"'source: {source.key}' where it applies, or remove it",
+            )
 
 
 def _date_facts(process: Process) -> list[str]:
@@ -451,6 +876,7 @@ def dead_ends(process: Process) -> Iterator[Problem]:
                 f"state '{state.id}' has no way out and is not final; add a transition "
                 "('on', 'always') or write 'type: final'",
             )
+
 
 def deadline_met_by(process: Process) -> Iterator[Problem]:
     """Every way a deadline's ``met_by`` names is an event of a transition that leaves its

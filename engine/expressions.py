@@ -47,6 +47,8 @@ from .frozen import Frozen, field
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_EVAL_DEPTH",
+    "WORDS",
     "MAX_DIGITS",
     "MAX_LENGTH",
     "MAX_LIST_ITEMS",
@@ -64,6 +66,8 @@ __all__ = [
     "Not",
     "Or",
     "describe",
+    "evaluation_depth",
+    "evaluation_depths",
     "line_and_column",
     "parse",
 ]
@@ -77,9 +81,12 @@ MAX_LIST_ITEMS: Final = 100
 #: Most digits a written number may have.
 MAX_DIGITS: Final = 15
 
-# Evaluation follows conditions into other conditions; this bounds the Python stack even
-# for an adversarial chain of conditions (each level costs a few frames).
-_MAX_EVAL_DEPTH: Final = 200
+#: Evaluation follows conditions into other conditions; this bounds the Python stack even
+#: for an adversarial chain of conditions (each level costs a few frames). A guard whose
+#: :func:`evaluation_depths` exceed it could not be decided or explained, so ``cspr
+#: validate`` refuses it.
+MAX_EVAL_DEPTH: Final = 200
+_MAX_EVAL_DEPTH: Final = MAX_EVAL_DEPTH
 
 
 class ExpressionError(ValueError):
@@ -354,6 +361,18 @@ _FOREIGN_WORDS: Final = frozenset(
         "while",
         "with",
         "yield",
+    }
+)
+#: Words of the condition language, which cannot be a fact's or condition's name: its
+#: keywords, the words after ``is``, ``today``, and the words refused in a condition.
+WORDS: Final = frozenset(
+    {
+        *(word for word in _KEYWORDS if word.islower()),
+        "set",
+        "active",
+        "today",
+        "null",
+        *_FOREIGN_WORDS,
     }
 )
 _ARITHMETIC: Final = (
@@ -1244,6 +1263,64 @@ class _Evaluator:
         words = _ORDER_WORDS[_kind(left)][op]
         b = self.subject(node.right, right)
         return f"{a} is {'' if actual else 'not '}{words} {b}"
+
+
+# -- how deep an evaluation goes ----------------------------------------------------------
+
+
+def evaluation_depths(conditions: Mapping[str, Expression]) -> dict[str, int]:
+    """How deep deciding each named condition goes, counted as the evaluator counts
+    against :data:`MAX_EVAL_DEPTH` (following the conditions it names; a condition that
+    depends on itself is cut where it comes back, as the evaluator cuts it). Worked out
+    without recursion over the conditions, so a chain of thousands costs no stack."""
+    depths: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1: being worked out, 2: done
+    for root in conditions:
+        if root in state:
+            continue
+        stack = [(root, iter(sorted(conditions[root].names & conditions.keys())))]
+        state[root] = 1
+        while stack:
+            name, pending = stack[-1]
+            for used in pending:
+                if used not in state:
+                    state[used] = 1
+                    stack.append((used, iter(sorted(conditions[used].names & conditions.keys()))))
+                    break
+            else:
+                stack.pop()
+                state[name] = 2
+                # A name still being worked out is a cycle: the evaluator stops there.
+                depths[name] = _tree_depth(conditions[name].tree, depths)
+    return depths
+
+
+def evaluation_depth(expression: Expression, depths: Mapping[str, int]) -> int:
+    """How deep deciding ``expression`` goes, given :func:`evaluation_depths`."""
+    return _tree_depth(expression.tree, depths)
+
+
+def _tree_depth(node: Node, depths: Mapping[str, int]) -> int:
+    """Nested ``truth`` calls the evaluator makes for ``node`` (this one included)."""
+
+    def value(operand: Node) -> int:  # what finding an operand's value adds
+        if isinstance(operand, Name):
+            return depths.get(operand.name, 0)
+        if isinstance(operand, (Literal, ListValue)):
+            return 0
+        return _tree_depth(operand, depths)
+
+    if isinstance(node, (Name, Literal, ListValue)):
+        return 1 + value(node)
+    if isinstance(node, Not):
+        return 1 + _tree_depth(node.operand, depths)
+    if isinstance(node, (And, Or)):
+        return 1 + max(_tree_depth(operand, depths) for operand in node.operands)
+    if isinstance(node, Compare):
+        return 1 + max(value(node.left), value(node.right))
+    if isinstance(node, IsSet):
+        return 1 + value(node.name)
+    return 1
 
 
 # -- describing -------------------------------------------------------------------------

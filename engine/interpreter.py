@@ -156,16 +156,22 @@ def _domain(
 def _reading_states(
     conditions: Mapping[str, Expression], guards: Mapping[str, Expression]
 ) -> frozenset[str]:
-    def states_named(expression: Expression) -> bool:
-        return bool({name for name, _ in expression.name_offsets} - expression.names)
-
-    reading = {name for name, expression in conditions.items() if states_named(expression)}
-    grown = True
-    while grown:  # a condition naming one that reads states reads them too
-        more = {n for n, e in conditions.items() if n not in reading and e.names & reading}
-        reading |= more
-        grown = bool(more)
-    reading |= {t for t, e in guards.items() if states_named(e) or e.names & reading}
+    """The named conditions, and guards by their text, whose value can change when the
+    active states do: those that test a state (``STATE is active``), themselves or through
+    the conditions they name. A name may be both a state and a fact (``escalated is active
+    and escalated``): it counts as read as a state all the same."""
+    named_by: dict[str, list[str]] = {}
+    for name, expression in conditions.items():
+        for used in expression.names:
+            named_by.setdefault(used, []).append(name)
+    pending = [name for name, expression in conditions.items() if expression.states]
+    reading = set(pending)
+    while pending:  # a condition naming one that reads states reads them too
+        for user in named_by.get(pending.pop(), ()):
+            if user not in reading:
+                reading.add(user)
+                pending.append(user)
+    reading |= {t for t, e in guards.items() if e.states or e.names & reading}
     return frozenset(reading)
 
 

@@ -31,6 +31,7 @@ from .model import (
     Condition,
     Deadline,
     DueRule,
+    Duration,
     EarliestOf,
     Fact,
     Location,
@@ -369,6 +370,8 @@ class _Builder:
         #: Named conditions whose text did not parse: their uses are not unknown names.
         self.unparsed_conditions: set[str] = set()
         self.included_initial: dict[str, str] = {}
+        #: Where each condition text starts → its document and path, to place its parts.
+        self.condition_texts: dict[Location, tuple[yamlsource.Document, tuple]] = {}
 
     def display(self, name: str) -> str:
         return name if self.display_dir in ("", ".") else posixpath.join(self.display_dir, name)
@@ -405,9 +408,19 @@ class _Builder:
                     process,
                     structural=not (self.shape_errors or self.incomplete),
                     unparsed_conditions=frozenset(self.unparsed_conditions),
+                    locate=self.locate,
                 )
             )
         return process, sorted(set(self.problems))
+
+    def locate(self, when_at: Location, offset: int) -> Location:
+        """Where the character at ``offset`` of the condition text starting at ``when_at``
+        is written, however the text is quoted or folded."""
+        written = self.condition_texts.get(when_at)
+        if written is None:
+            return Location(when_at.file, when_at.line, when_at.column + offset)
+        document, path = written
+        return document.text_offset(path, offset)
 
     # -- files ------------------------------------------------------------------------
 
@@ -531,12 +544,14 @@ class _Builder:
         self, document: yamlsource.Document, path: tuple[str | int, ...], text: str
     ) -> Expression | None:
         try:
-            return parse(text)
+            expression = parse(text)
         except ExpressionError as error:
             # A condition too long to read is pointed at where it starts, not at the limit.
             offset = 0 if len(text) > MAX_LENGTH else error.offset
             self.problem(document.text_offset(path, offset), error.message)
             return None
+        self.condition_texts[document.text_offset(path, 0)] = (document, path)
+        return expression
 
     def add_states(
         self,
@@ -697,22 +712,24 @@ class _Builder:
                 for i, item in enumerate(spec["earliest"])
                 if isinstance(item, dict)
             ]
-            if any(rule is None for rule in rules):
-                return None
+            # A part that could not be read is reported; the others are still checked.
             return EarliestOf(tuple(r for r in rules if r is not None))
         if "date" in spec:
             try:
                 return OnDate(calendar.parse_date(str(spec["date"])))
             except calendar.DateError as error:
                 self.problem(document.where((*path, "date")), str(error))
-                return None
+                # Kept, due never, so that the rest of the deadline is checked too.
+                return EarliestOf(())
         for amount_key, base_key, kind in (("within", "from", Within), ("before", "of", Before)):
             if amount_key in spec:
                 try:
                     duration = calendar.parse_duration(str(spec[amount_key]))
                 except calendar.DurationError as error:
                     self.problem(document.where((*path, amount_key)), str(error))
-                    return None
+                    # Its base is still checked, so that a mistake there is reported in
+                    # the same run (the model is refused anyway).
+                    duration = _UNREADABLE
                 base = spec.get(base_key)
                 if not isinstance(base, str):
                     return None
@@ -785,6 +802,9 @@ class _Builder:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+#: Stands for a duration that could not be read, in a model that is refused anyway.
+_UNREADABLE = Duration(0, "days")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
