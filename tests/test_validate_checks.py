@@ -118,7 +118,7 @@ def test_a_fact_with_a_state_id(tmp_path):
     problem = only(path)
     assert (problem.where.line, problem.where.column) == (15, 3)
     assert "fact 'closed' has the same id as the state at" in problem.message
-    assert ":45:3" in problem.message
+    assert ":43:3" in problem.message
 
 
 def test_a_condition_with_a_state_id(tmp_path):
