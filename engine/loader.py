@@ -109,18 +109,37 @@ class Bundle(Frozen):
         return cls(data["main"], data["texts"])
 
 
+#: Deepest chain of includes read: a file including one that includes one... (the top
+#: file is not counted).
+MAX_INCLUDE_DEPTH = 20
+#: Stands for "where the include naming this file is written" in a bundle's problems.
+_AT_INCLUDE = Location("", 0, 0)
+
+
 def read_bundle(path: str | Path) -> Bundle:
-    """Read a process file and, recursively, the files it includes."""
+    """Read a process file and, recursively, the files it includes.
+
+    Includes are taken from the parsed ``include:`` keys of states only (never from text
+    that merely looks like one, such as a line of a description), each a regular file in
+    the process file's folder or below it, at most :data:`MAX_INCLUDE_DEPTH` deep, each at
+    most the size any process file may have. A refused include is reported where it is
+    named, when the bundle is built.
+    """
     from . import yamlsource
 
     path = Path(path)
     base = path.parent
+    display_dir = _display(base)
     texts: dict[str, str] = {}
     problems: dict[str, Problem] = {}
-    pending = [path.name]
+    pending = [(path.name, 0)]
     while pending:
-        name = pending.pop()
-        if name in texts or name in problems:
+        name, depth = pending.pop()
+        if name in texts or name in problems or depth > MAX_INCLUDE_DEPTH:
+            continue  # too deep: reported where it is included, when the bundle is built
+        refusal = _refused_include(base, name) if depth else None
+        if refusal is not None:
+            problems[name] = Problem(_AT_INCLUDE, refusal)
             continue
         try:
             texts[name] = yamlsource.read_file(base / name, name)
@@ -129,19 +148,66 @@ def read_bundle(path: str | Path) -> Bundle:
         except yamlsource.YamlProblem as error:
             problems[name] = Problem(error.where, error.message)
             continue
-        for included in _includes_named(texts[name]):
-            pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), included)))
+        for included in _includes_named(texts[name], _display_name(display_dir, name)):
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(name), included))
+            pending.append((joined, depth + 1))
     return Bundle(path.name, texts, problems)
 
 
-def _includes_named(text: str) -> list[str]:
-    """The include paths a text names, found cheaply without a full parse."""
+def _refused_include(base: Path, name: str) -> str | None:
+    """Why the file an include names may not be read, or ``None``: it must be a regular
+    file inside the process file's folder (after following links). A missing file is left
+    to the builder, which says so where it is named."""
+    import os
+    import stat
+
+    inside = (
+        "; an include names a process file in the same folder as the file that includes "
+        "it, or below it, by a relative path such as 'scr.yaml'"
+    )
+    if posixpath.isabs(name) or name == ".." or name.startswith("../"):
+        return f"cannot include '{name}': it is outside the process folder{inside}"
+    try:
+        resolved = (base / name).resolve()
+        mode = os.stat(resolved).st_mode
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(base.resolve()):
+        return f"cannot include '{name}': it leads outside the process folder{inside}"
+    if not stat.S_ISREG(mode):
+        return f"cannot include '{name}': it is not a regular file; include a process file"
+    return None
+
+
+def _includes_named(text: str, file: str) -> list[str]:
+    """The include paths a text names: the ``include:`` values of its states, however
+    deeply nested, read from the parsed YAML (what the builder will read them from)."""
+    from . import yamlsource
+
+    if "include" not in text:  # no need to parse
+        return []
+    try:
+        data = _parsed(text, file).data
+    except yamlsource.YamlProblem:
+        return []  # reported when the bundle is built
     names = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("include:"):
-            names.append(stripped.split(":", 1)[1].strip().strip("'\""))
+    pending = [data.get("states")] if isinstance(data, dict) else []
+    while pending:
+        states = pending.pop()
+        for spec in _mapping(states).values():
+            if not isinstance(spec, dict):
+                continue
+            include = spec.get("include")
+            if isinstance(include, str):
+                names.append(include)
+            elif "states" in spec:
+                pending.append(spec["states"])
     return names
+
+
+def _display_name(display_dir: str, name: str) -> str:
+    """A bundle file's name as problems show it (the builder's ``display``)."""
+    return name if display_dir in ("", ".") else posixpath.join(display_dir, name)
 
 
 def _display(path: Path) -> str:
@@ -340,11 +406,18 @@ def _read_document(text: str, file: str) -> tuple[yamlsource.Document, tuple[Pro
     included by others (``cspr validate processes/`` reads scr.yaml and cspr.yaml again as
     transitional.yaml's includes) is the same document each time. Documents are only read.
     """
-    from . import yamlsource
-
-    document = yamlsource.read(text, file)
+    document = _parsed(text, file)
     shape = tuple(shape_problems(document)) if isinstance(document.data, dict) else ()
     return document, shape
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, file: str) -> yamlsource.Document:
+    """A file's text read as YAML: remembered, since reading a bundle looks for its
+    includes in the very documents that building it reads. Documents are only read."""
+    from . import yamlsource
+
+    return yamlsource.read(text, file)
 
 
 # -- the builder --------------------------------------------------------------------------
@@ -374,7 +447,7 @@ class _Builder:
         self.condition_texts: dict[Location, tuple[yamlsource.Document, tuple]] = {}
 
     def display(self, name: str) -> str:
-        return name if self.display_dir in ("", ".") else posixpath.join(self.display_dir, name)
+        return _display_name(self.display_dir, name)
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -453,6 +526,9 @@ class _Builder:
         refused = self.bundle.problems.get(name)
         if refused is None:
             self.problem(included_at, f"cannot read '{name}': no such file")
+            return
+        if refused.where == _AT_INCLUDE:
+            self.problem(included_at, refused.message)
             return
         # Read relative to the bundle; report under the name the user knows it by.
         where = Location(self.display(name), refused.where.line, refused.where.column)
@@ -641,6 +717,15 @@ class _Builder:
         if name in stack:
             loop = " → ".join([*stack, name])
             self.problem(where, f"includes loop back on themselves ({loop}); remove one include")
+            self.incomplete = True
+            return []
+        if len(stack) > MAX_INCLUDE_DEPTH:
+            chain = " → ".join([*stack[:2], "...", *stack[-1:], name])
+            self.problem(
+                where,
+                f"includes nest more than {MAX_INCLUDE_DEPTH} files deep ({chain}); "
+                "include the files from fewer levels",
+            )
             self.incomplete = True
             return []
         included = self.read(name, where)
