@@ -880,20 +880,18 @@ def dead_ends(process: Process) -> Iterator[Problem]:
 
 def deadline_met_by(process: Process) -> Iterator[Problem]:
     """Every way a deadline's ``met_by`` names is an event of a transition that leaves its
-    step (from the step, from inside it, or from a step around it), or a step the way out
-    enters."""
+    step (from the step, from inside it, from a step around it, or from a region beside
+    it whose transition leaves a step around it), or a step the way out enters."""
     for deadline in process.deadlines():
         if not deadline.met_by or deadline.state not in process.states:
             continue
-        inside = {deadline.state, *process.descendants(deadline.state)}
-        around = process.ancestors(deadline.state)
         leaving: dict[str, None] = {}
-        for owner in [*inside, *around]:
-            for transition in process.states[owner].transitions:
-                if transition.trigger != "event" or not transition.event:
-                    continue
-                if owner in inside and owner != deadline.state and transition.target in inside:
-                    continue  # moves within the step: not a way out of it
+        for transition in process.transitions():
+            if (
+                transition.trigger == "event"
+                and transition.event
+                and _leaves(process, transition, deadline.state)
+            ):
                 leaving.setdefault(transition.event)
         for way in deadline.met_by:
             if way in leaving or way in process.states:
@@ -908,3 +906,30 @@ def deadline_met_by(process: Process) -> Iterator[Problem]:
                 f"deadline '{deadline.id}': met_by '{way}' is neither an event that leaves "
                 f"'{deadline.state}' nor a step{hint}",
             )
+
+
+def _leaves(process: Process, transition: Transition, step: str) -> bool:
+    """Whether taking ``transition`` while ``step`` is active leaves ``step``."""
+    source, target = transition.source_state, transition.target
+    if target not in process.states:
+        return False
+    lineage = [step, *process.ancestors(step)]
+    source_lineage = [source, *process.ancestors(source)]
+    # The step and the transition's source must be able to be active together.
+    common = next((s for s in lineage if s in source_lineage), None)
+    if common is None:
+        return False
+    if common not in (step, source) and process.states[common].kind != "parallel":
+        return False
+    # The transition leaves everything below its domain: the nearest compound state
+    # above the source that holds the target too.
+    target_lineage = {target, *process.ancestors(target)}
+    domain = next(
+        (
+            s
+            for s in process.ancestors(source)
+            if s in target_lineage and process.states[s].kind != "parallel"
+        ),
+        None,
+    )
+    return domain is None or (domain != step and domain in lineage)
