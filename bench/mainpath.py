@@ -7,7 +7,7 @@ learn each event, its date and the facts given with it (the events ``cspr tick``
 included). Each driver then replays those events on the same chart:
 
 - :class:`Ours`: what ``cspr case send`` does per event, without the store
-  (:meth:`engine.runtime.Runtime.changing`: the refusal check, the interpreter resumed
+  (:meth:`engine.record.Core.apply`: the clock, the interpreter resumed
   from the stored configuration, deadlines armed, closed and recomputed, the history row);
 - :class:`OursInterpreterOnly`: only :func:`engine.interpreter.execute`;
 - :class:`OursChartOnly`: only :func:`engine.chart.run`, the same chart compiled for
@@ -35,6 +35,7 @@ from engine import chart, interpreter
 from engine import facts as fact_values
 from engine.loader import build_cached, read_bundle
 from engine.model import Process
+from engine.record import Core, Entry
 from engine.runtime import Runtime
 from engine.store import CaseRecord, Store
 
@@ -107,15 +108,14 @@ class Ours:
 
     def __init__(self, path: MainPath):
         self.path = path
-        self.runtime = Runtime(store=None, processes_dir=ROOT / "processes")  # type: ignore[arg-type]
+        self.core = Core(path.process, interpreter.execute)
 
     def start(self) -> None:
         self.record = self.path.opened
 
     def send(self, step: Step) -> None:
-        self.record, _ = self.runtime.changing(
-            self.path.process, self.record, "send", step.facts, step.event, step.on, "bench", None
-        )
+        entry = Entry(self.record.revision + 1, "send", step.on, step.event, step.facts)
+        self.record = self.core.apply(self.record, entry).case
 
     def leaves(self) -> list[str]:
         return sorted(self.path.process.leaves(self.record.states))

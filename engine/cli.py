@@ -81,7 +81,9 @@ def date_option(name: str, help_text: str) -> Callable[..., Any]:
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 by_option = click.option("--by", metavar="NAME", help="Who records this (default: your user name).")
-on_option = date_option("--on", "The date it happened (default: today).")
+on_option = date_option(
+    "--on", "The date it happened (default: today); may be earlier than what is recorded."
+)
 as_of_option = date_option("--as-of", "Judge deadlines as of this date (default: today).")
 
 
@@ -128,13 +130,28 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def echo_where(rt, record) -> None:
-    """One line after a change: the case, its new revision and the steps it is now in."""
-    leaves = rt.process_of(record).leaves(record.states)
-    click.echo(f"case {record.id} revision {record.revision}: now in {', '.join(leaves)}")
+def echo_where(rt, record, changes: Sequence[str] = ()) -> None:
+    """One line after a change: the case, its new revision and the steps it is now in;
+    then, for a late entry or a correction, what it changed."""
+    if record.withdrawn:
+        click.echo(f"case {record.id} revision {record.revision}: withdrawn (opened in error)")
+    else:
+        leaves = rt.process_of(record).leaves(record.states)
+        closed = f" (closed on {record.closed_on})" if record.closed_on else ""
+        click.echo(
+            f"case {record.id} revision {record.revision}: now in {', '.join(leaves)}{closed}"
+        )
+    for line in changes:
+        click.echo(f"  changed: {line}")
 
 
-STATUS_COLOURS = {"overdue": "red", "missed": "red", "met": "green", "pending": "yellow"}
+STATUS_COLOURS = {
+    "overdue": "red",
+    "missed": "red",
+    "met": "green",
+    "pending": "yellow",
+    "lapsed": "blue",
+}
 
 
 def status_text(status: str) -> str:
@@ -309,8 +326,8 @@ def case_set(ctx, case_key, assignments, on, by, note) -> None:
     from .runtime import parse_facts
 
     rt = runtime(ctx)
-    record = rt.set(case_key, parse_facts(assignments), on=on, by=by, note=note)
-    echo_where(rt, record)
+    outcome = rt.change(case_key, "set", parse_facts(assignments), None, on, by, note)
+    echo_where(rt, outcome.case, outcome.changes)
 
 
 @case.command("send")
@@ -332,8 +349,41 @@ def case_send(ctx, case_key, event, on, facts, note, by) -> None:
     from .runtime import parse_facts
 
     rt = runtime(ctx)
-    record = rt.send(case_key, event, on=on, facts=parse_facts(facts), by=by, note=note)
-    echo_where(rt, record)
+    outcome = rt.change(case_key, "send", parse_facts(facts), event, on, by, note)
+    echo_where(rt, outcome.case, outcome.changes)
+
+
+@case.command("correct")
+@click.argument("case_key", metavar="CASE")
+@click.argument("revision", type=click.IntRange(1), metavar="REV")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the entry was wrong.")
+@date_option("--on", "The date the entry really happened.")
+@click.option(
+    "--fact", "facts", multiple=True, metavar="NAME=VALUE", help="A fact as it really was."
+)
+@click.option("--void", is_flag=True, help="The entry did not happen at all.")
+@by_option
+@click.pass_context
+@refusals
+def case_correct(ctx, case_key, revision, reason, on, facts, void, by) -> None:
+    """Correct the entry at revision REV of CASE: it happened on another date (--on), with
+    other facts (--fact), or not at all (--void; voiding revision 1 withdraws a case
+    opened in error).
+
+    The correction is a new history row pointing at REV, which stays as it was; the case
+    is derived again, and refused if a later entry could then no longer be taken.
+
+    \b
+    Examples:
+      cspr case correct LA-2019-041 3 --on 2019-12-23 --reason "date mistyped"
+      cspr case correct LA-2019-041 1 --fact aware_on=2019-12-19 --reason "police log"
+      cspr case correct LA-2019-042 1 --void --reason "opened twice in error"
+    """
+    from .runtime import parse_facts
+
+    rt = runtime(ctx)
+    outcome = rt.correct(case_key, revision, reason, on, parse_facts(facts), void, by)
+    echo_where(rt, outcome.case, outcome.changes)
 
 
 @case.command("show")
@@ -359,11 +409,19 @@ def case_show(ctx, case_key, as_of, as_json) -> None:
     )
     click.echo(f"Process  {process.title} ({record.process} {record.version}, {record.hash[:12]})")
     click.echo(
-        f"Opened   {long_date(record.opened_on)}   last change {long_date(record.last_on)}"
+        f"Opened   {long_date(record.opened_on)}   last change {long_date(view.derived_to)}"
         f"   as of {long_date(view.as_of)}"
     )
+    if view.forecast:
+        click.echo("Forecast what would stand then if nothing else is recorded")
+    if record.withdrawn:
+        click.echo("Withdrawn: opened in error (see its history)")
+        return
+    closed = f"   (closed on {long_date(record.closed_on)})" if record.closed_on else ""
     click.echo(
-        "Steps    " + "; ".join(process.states[s].label for s in process.leaves(record.states))
+        "Steps    "
+        + "; ".join(process.states[s].label for s in process.leaves(record.states))
+        + closed
     )
     click.echo("")
     if record.facts:
@@ -408,9 +466,29 @@ def case_history(ctx, case_key, as_json) -> None:
     rt = runtime(ctx)
     record, rows = rt.history(case_key)
     process = rt.process_of(record)
+    corrected_by: dict[int, list[int]] = {}
+    for r in rows:
+        if r.corrects is not None:
+            corrected_by.setdefault(r.corrects, []).append(r.revision)
     if as_json:
-        emit_json({"id": record.id, "ref": record.ref, "history": [row.__dict__ for row in rows]})
+        emit_json(
+            {
+                "id": record.id,
+                "ref": record.ref,
+                "history": [
+                    {**r.__dict__, "corrected_by": corrected_by.get(r.revision, [])} for r in rows
+                ],
+            }
+        )
         return
+
+    def action(r) -> str:
+        if r.action == "correct":
+            return f"correct {r.corrects}" + (" (void)" if r.void else "")
+        if r.revision in corrected_by:
+            return f"{r.action} *"
+        return r.action
+
     table(
         [
             (
@@ -418,16 +496,26 @@ def case_history(ctx, case_key, as_json) -> None:
                 long_date(r.happened_on),
                 r.recorded_at,
                 r.recorded_by,
-                r.action,
+                action(r),
                 r.event or "",
                 ", ".join(process.leaves(r.states_after)),
-                ", ".join(f"{k}={v}" for k, v in r.facts_changed.items()),
+                ", ".join(f"{k}={v}" for k, v in (r.facts_given or r.facts_changed).items())
+                if r.action == "correct"
+                else ", ".join(f"{k}={v}" for k, v in r.facts_changed.items()),
                 r.note or "",
             )
             for r in rows
         ],
         ["REV", "HAPPENED", "RECORDED", "BY", "ACTION", "EVENT", "NOW IN", "FACTS", "NOTE"],
     )
+    if corrected_by:
+        click.echo("")
+        for revision, by_rows in corrected_by.items():
+            click.echo(
+                f"* revision {revision} is corrected by revision "
+                + ", ".join(str(n) for n in by_rows)
+                + "; it stays as it was recorded"
+            )
 
 
 @case.command("verify")
@@ -441,10 +529,15 @@ def case_history(ctx, case_key, as_json) -> None:
     help="Replay on N processes side by side (default: one per processor, at most 4, "
     "for 200 cases or more).",
 )
+@click.option(
+    "--digest",
+    is_flag=True,
+    help="Also print each case's head hash and one for the store, to keep elsewhere.",
+)
 @json_option
 @click.pass_context
 @refusals
-def case_verify(ctx, case_keys, every, jobs, as_json) -> None:
+def case_verify(ctx, case_keys, every, jobs, digest, as_json) -> None:
     """Replay CASE's history (or every case's) against the process text it is pinned to
     and report any case whose stored steps, facts or deadlines differ. Exits 1 if any does.
 
@@ -459,7 +552,15 @@ def case_verify(ctx, case_keys, every, jobs, as_json) -> None:
 
     if bool(case_keys) == every:
         fail("cspr: give a CASE (id or reference) or --all" + (", not both" if every else ""))
+    from .store import store_digest
+
     store = runtime(ctx).store
+    missing = store.missing_triggers()
+    if missing and not as_json:
+        click.echo(
+            f"store: the append-only trigger(s) {', '.join(missing)} are missing: history "
+            "rows could be changed unseen"
+        )
     verdicts = []
     for verdict in verify_all(store, None if every else case_keys, jobs):
         verdicts.append(verdict)
@@ -470,21 +571,30 @@ def case_verify(ctx, case_keys, every, jobs, as_json) -> None:
                 click.echo(f"  - {line}")
     bad = [v for v in verdicts if not v.ok]
     events = sum(v.events for v in verdicts)
+    heads = [(v.case_id, store.head(v.case_id)) for v in verdicts] if digest else []
     if as_json:
-        emit_json(
-            {
-                "verified": len(verdicts),
-                "events": events,
-                "differ": len(bad),
-                "cases": [v.as_json() for v in verdicts],
-            }
-        )
-    elif every:
-        click.echo(
-            f"{len(verdicts)} case(s) verified, {events} events replayed: "
-            + (f"{len(bad)} differ" if bad else "all match")
-        )
-    if bad:
+        data: dict[str, Any] = {
+            "verified": len(verdicts),
+            "events": events,
+            "differ": len(bad),
+            "missing_triggers": missing,
+            "cases": [v.as_json() for v in verdicts],
+        }
+        if digest:
+            data["heads"] = {str(case_id): head for case_id, head in heads}
+            data["digest"] = store_digest(heads)
+        emit_json(data)
+    else:
+        if every:
+            click.echo(
+                f"{len(verdicts)} case(s) verified, {events} events replayed: "
+                + (f"{len(bad)} differ" if bad else "all match")
+            )
+        for case_id, head in heads:
+            click.echo(f"head case {case_id}: {head}")
+        if digest:
+            click.echo(f"digest of these cases' heads: {store_digest(heads)}")
+    if bad or missing:
         sys.exit(1)
 
 
@@ -492,11 +602,12 @@ def case_verify(ctx, case_keys, every, jobs, as_json) -> None:
 @click.option("--process", metavar="P", help="Only cases of this process.")
 @click.option("--state", metavar="S", help="Only cases in this state.")
 @click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
+@click.option("--withdrawn", is_flag=True, help="Also cases withdrawn as opened in error.")
 @as_of_option
 @json_option
 @click.pass_context
 @refusals
-def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
+def case_list(ctx, process, state, overdue, withdrawn, as_of, as_json) -> None:
     """List cases, optionally only those of a process, in a state, or overdue.
 
     \b
@@ -507,6 +618,8 @@ def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
     as_of = as_of or dt.date.today()
     rows = []
     for record in rt.store.cases(process):
+        if record.withdrawn and not withdrawn:
+            continue
         if state and state not in record.states:
             continue
         late = rt.overdue(record, as_of)
@@ -521,6 +634,8 @@ def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
                 "states": record.states,
                 "overdue": late,
                 "last_on": record.last_on,
+                "closed_on": record.closed_on,
+                "withdrawn": record.withdrawn,
             }
         )
     if as_json:
@@ -549,10 +664,11 @@ def case_list(ctx, process, state, overdue, as_of, as_json) -> None:
 @click.pass_context
 @refusals
 def tick(ctx, as_of, by, as_json) -> None:
-    """Mark deadlines that passed as overdue and raise their events, across all cases.
+    """Bring every case up to a date: mark deadlines that passed and raise their events.
 
-    A case then takes any automatic step that waits for a date (its condition reads
-    `today`), dated the day after the deadline.
+    Each deadline passes on the day after its due date, and a case takes any automatic
+    step that waits for a date (its condition reads `today`) on that date. A tick never
+    stops an entry dated earlier from being recorded later (the case is derived again).
 
     \b
     Example:
@@ -634,6 +750,8 @@ def db_upgrade(ctx) -> None:
       cspr backup cases-before-upgrade.db && cspr db upgrade
       cspr --db postgresql://cspr@db.example.org/cases db upgrade
     """
+    from .runtime import Runtime
+
     store = open_store(ctx, upgrade=True)
     was, now = store.found_schema, store.schema_version()
     if was is None:
@@ -642,6 +760,21 @@ def db_upgrade(ctx) -> None:
         click.echo(f"{store.path}: already up to date (schema {now})")
     else:
         click.echo(f"{store.path}: upgraded from schema {was} to {now}")
+        if store.chained:
+            click.echo(f"  {store.chained} history row(s) chained by hash, in recording order")
+    if was is not None and was < 3:
+        # From schema 3 a case is derived from its inputs: derive every case again.
+        report = Runtime(store, ctx.find_root().params.get("processes")).rederive_all()
+        changed = [(record, lines) for record, lines in report if lines]
+        click.echo(
+            f"  {len(report)} case(s) derived again from their history; {len(changed)} changed:"
+            if changed
+            else f"  {len(report)} case(s) derived again from their history; none changed"
+        )
+        for record, lines in changed:
+            name = f"case {record.id}" + (f" ({record.ref})" if record.ref else "")
+            for line in lines:
+                click.echo(f"  {name}: {line}")
 
 
 @db_group.command("copy")

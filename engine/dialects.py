@@ -59,6 +59,11 @@ class Dialect:
     identity = "INTEGER PRIMARY KEY"
     #: Statements that make ``history`` append-only.
     append_only: tuple[str, ...] = ()
+    #: Statements that lift the append-only triggers (inside the upgrade that chains
+    #: the rows already there; :attr:`append_only` puts them back).
+    drop_append_only: tuple[str, ...] = ()
+    #: The names of the append-only triggers, which ``case verify`` checks are there.
+    append_only_triggers: tuple[str, ...] = ()
     #: Run first inside the transaction that creates or upgrades the schema.
     schema_lock: tuple[str, ...] = ()
     #: Errors the driver raises for a broken constraint (a duplicate reference).
@@ -82,6 +87,14 @@ class Dialect:
 
     def table_exists(self, db: Any, table: str) -> bool:
         raise NotImplementedError
+
+    def triggers(self, db: Any) -> set[str]:
+        """The names of the triggers on ``history``."""
+        raise NotImplementedError
+
+    def missing_triggers(self, db: Any) -> list[str]:
+        present = self.triggers(db)
+        return [name for name in self.append_only_triggers if name not in present]
 
     def after_copy(self) -> tuple[str, ...]:
         """Statements run after rows were copied in with their ids."""
@@ -109,6 +122,21 @@ class SQLite(Dialect):
         " BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
         "CREATE TRIGGER IF NOT EXISTS history_append_only_delete BEFORE DELETE ON history"
         " BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
+        # INSERT OR REPLACE deletes the row it replaces without firing delete triggers.
+        "CREATE TRIGGER IF NOT EXISTS history_append_only_replace BEFORE INSERT ON history"
+        " WHEN EXISTS (SELECT 1 FROM history WHERE case_id = NEW.case_id"
+        " AND revision = NEW.revision)"
+        " BEGIN SELECT RAISE(ABORT, 'history is append-only'); END",
+    )
+    append_only_triggers = (
+        "history_append_only_update",
+        "history_append_only_delete",
+        "history_append_only_replace",
+    )
+    drop_append_only = (
+        "DROP TRIGGER IF EXISTS history_append_only_update",
+        "DROP TRIGGER IF EXISTS history_append_only_delete",
+        "DROP TRIGGER IF EXISTS history_append_only_replace",
     )
     integrity_errors = (sqlite3.IntegrityError,)
     operational_errors = (sqlite3.OperationalError,)
@@ -141,6 +169,12 @@ class SQLite(Dialect):
         ).fetchone()
         return row is not None
 
+    def triggers(self, db: sqlite3.Connection) -> set[str]:
+        rows = db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'history'"
+        )
+        return {row[0] for row in rows}
+
     def is_busy(self, error: BaseException) -> bool:
         return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
@@ -163,6 +197,11 @@ class PostgreSQL(Dialect):
         " FOR EACH ROW EXECUTE FUNCTION history_append_only()",
         "CREATE TRIGGER history_append_only_truncate BEFORE TRUNCATE ON history"
         " FOR EACH STATEMENT EXECUTE FUNCTION history_append_only()",
+    )
+    append_only_triggers = ("history_append_only", "history_append_only_truncate")
+    drop_append_only = (
+        "DROP TRIGGER IF EXISTS history_append_only ON history",
+        "DROP TRIGGER IF EXISTS history_append_only_truncate ON history",
     )
     #: One cspr schema change at a time, across every machine sharing the database.
     schema_lock = ("SELECT pg_advisory_xact_lock(7243001)",)
@@ -203,6 +242,13 @@ class PostgreSQL(Dialect):
 
     def table_exists(self, db: Any, table: str) -> bool:
         return db.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is not None
+
+    def triggers(self, db: Any) -> set[str]:
+        rows = db.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('history')"
+            " AND NOT tgisinternal"
+        )
+        return {row[0] for row in rows}
 
     def after_copy(self) -> tuple[str, ...]:
         return tuple(

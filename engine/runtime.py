@@ -1,11 +1,10 @@
-"""Cases: open, record facts, send events on dates, tick timers, and show where they stand.
+"""Cases: open, record facts, send events, correct entries, tick, and show where they
+stand.
 
-Every operation reads the case inside one write transaction, works out the new state,
-facts, deadlines and history row, and commits them together (see :mod:`engine.store`).
-Anything refused raises :class:`Refused` before a byte is written.
-
-Only :meth:`Runtime.send`, :meth:`Runtime.open`, :meth:`Runtime.set` and
-:meth:`Runtime.tick` run the statechart; showing a case needs the model alone.
+Every operation reads the case inside one write transaction, works out the case as its
+inputs now derive it (:mod:`engine.record`) and its new history row, and commits them
+together (see :mod:`engine.store`). Anything refused raises :class:`Refused` before a
+byte is written.
 """
 
 from __future__ import annotations
@@ -19,16 +18,15 @@ from typing import Any
 
 from . import calendar, explain
 from . import facts as fact_values
-from .frozen import Frozen, replace
+from .frozen import Frozen, field, replace
 from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
-from .model import ENTRY, Deadline, Process, Transition, rule_bases
+from .model import Process, Transition
+from .record import Core, Entry, EntryRefused, Refused, entries_of, horizon_of, typed
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
 PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 
-
-class Refused(Exception):
-    """The input is not accepted; nothing was changed. The message says why."""
+__all__ = ["Refused", "Runtime", "record_input"]
 
 
 @functools.lru_cache(maxsize=1)  # asked once per change; a tick makes thousands
@@ -86,6 +84,10 @@ class CaseView(Frozen):
     as_of: dt.date
     deadlines: list[DeadlineView]
     events: list[explain.EventCheck]
+    #: Shown for a date after today: what would stand then if nothing else is recorded.
+    forecast: bool = False
+    #: The date the stored case is derived up to.
+    derived_to: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         r = self.record
@@ -103,11 +105,14 @@ class CaseView(Frozen):
             "facts": dict(r.facts),
             "deadlines": [d.as_json() for d in self.deadlines],
             "events": [e.as_json() for e in self.events],
+            "closed_on": r.closed_on,
+            "withdrawn": r.withdrawn,
+            "forecast": self.forecast,
         }
 
 
 def deadline_status(row: DeadlineRow, as_of: dt.date, minimum: bool = False) -> str:
-    """pending, overdue, met or missed as of a date; a minimum period is met, not overdue,
+    """pending, overdue, met, missed or lapsed as of a date; a minimum period is met, not overdue,
     once its date has come."""
     if row.status != "open":
         return row.status
@@ -117,7 +122,12 @@ def deadline_status(row: DeadlineRow, as_of: dt.date, minimum: bool = False) -> 
 
 
 class Runtime:
-    """Cases in a store, run against the process texts they were opened under."""
+    """Cases in a store, run against the process texts they were opened under.
+
+    Every change appends one history row and writes the case as the record now derives
+    it (:mod:`engine.record`), in one transaction. An entry dated on or after the date the
+    case is derived up to is taken from the stored case; an earlier one (a late entry)
+    or a correction derives the case again from all its inputs."""
 
     def __init__(self, store: Store, processes_dir: str | Path | None = None):
         self.store = store
@@ -129,12 +139,18 @@ class Runtime:
         self.processes_dir = Path(
             processes_dir or os.environ.get("CSPR_PROCESSES") or _default_processes_dir()
         )
+        #: Dates after this are in the future: nothing can have happened on them yet.
+        self.today = dt.date.today()
 
     # -- processes --------------------------------------------------------------------
 
     def process_of(self, record: CaseRecord) -> Process:
         """The exact process text the case is pinned to."""
         return process_for_hash(record.hash, lambda: self.store.bundle_text(record.hash))
+
+    def core(self, process: Process) -> Core:
+        """The record's rules for ``process``, run by :attr:`execute`."""
+        return Core(process, self.execute, self.taken)
 
     def find_bundle(self, name: str) -> Bundle:
         """A process by id (``processes/<id>.yaml``) or by file path."""
@@ -172,7 +188,7 @@ class Runtime:
             process = build_cached(bundle)
         except LoadError as error:
             raise Refused(f"process '{process_name}' has problems:\n{error}") from None
-        on = on or dt.date.today()
+        on = self._happened(on)
         typed = typed_facts(process, facts or {})
         _check_ref(ref)
         _check_words(by, note)
@@ -187,10 +203,11 @@ class Runtime:
             except StoreError as error:
                 raise Refused(str(error)) from None
             blank = blank_case(case_id, ref, process, bundle.hash, on)
-            after, row = self.opening(process, blank, typed, on, by, note)
+            row = _input_row(1, on, by, "open", None, note, typed)
+            outcome = record_input(self.core(process), blank, [], row)
             # The case as this change left it, not as a writer that commits straight
             # after has.
-            return self.store.save(db, blank, after, row, _now())
+            return self.store.save(db, blank, outcome.case, outcome.row, _now())
 
     def set(
         self,
@@ -200,10 +217,10 @@ class Runtime:
         by: str | None = None,
         note: str | None = None,
     ) -> CaseRecord:
-        """Record facts on ``on``; automatic transitions then look at them."""
+        """Record facts that became known on ``on``; automatic steps then look at them."""
         if not facts:
             raise Refused("give at least one NAME=VALUE to record")
-        return self._change(key, facts, None, on, by, note, "set")
+        return self.change(key, "set", facts, None, on, by, note).case
 
     def send(
         self,
@@ -215,162 +232,146 @@ class Runtime:
         note: str | None = None,
     ) -> CaseRecord:
         """Record that ``event`` happened on ``on``; refused if the case cannot take it."""
-        return self._change(key, facts or {}, event, on, by, note, "send")
+        return self.change(key, "send", facts or {}, event, on, by, note).case
 
-    def _change(self, key, facts, event, on, by, note, action) -> CaseRecord:
-        on = on or dt.date.today()
-        _check_words(by, note)
-        with self.store.transaction() as db:
-            before = self._find(key)
-            process = self.process_of(before)
-            typed = typed_facts(process, facts)
-            after, row = self.changing(process, before, action, typed, event, on, by, note)
-            return self.store.save(db, before, after, row, _now())  # as it left it (see open)
-
-    def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
-        """Mark deadlines that passed before ``as_of`` and raise their events."""
-        as_of = as_of or dt.date.today()
-        _check_words(by, None)
-        report: list[dict[str, Any]] = []
-        for case_id in self.store.due_case_ids(as_of.isoformat()):
-            with self.store.transaction() as db:
-                before = self.store.find(str(case_id))
-                ticked = self.ticking(self.process_of(before), before, as_of, by, report)
-                if ticked is not None:
-                    self.store.save(db, before, *ticked, _now())
-        return report
-
-    # -- what a change does, worked out without the store ----------------------------
-    #
-    # Each takes the case as it stands and gives the case after the change and its history
-    # row, or raises Refused; the operations above read and write them in one transaction,
-    # and replay (engine.verify) chains them in memory.
-
-    def opening(
+    def change(
         self,
-        process: Process,
-        blank: CaseRecord,
-        facts: Mapping[str, Any],
-        on: dt.date,
-        by: str | None,
-        note: str | None,
-    ) -> tuple[CaseRecord, HistoryRow]:
-        """A case just opened (``blank``, see :func:`blank_case`) entering its first steps."""
-        after, sources = self._advance(process, blank, dict(facts), None, on)
-        return after, _history_row(blank, after, sources, on, by, "open", None, note, facts)
-
-    def changing(
-        self,
-        process: Process,
-        before: CaseRecord,
+        key: str,
         action: str,
         facts: Mapping[str, Any],
         event: str | None,
-        on: dt.date,
+        on: dt.date | None,
         by: str | None,
         note: str | None,
-    ) -> tuple[CaseRecord, HistoryRow]:
-        """Facts recorded (``action`` "set") or an event sent ("send") on ``on``."""
-        if on.isoformat() < before.last_on:
-            raise Refused(
-                f"{on.isoformat()} is before the case's last recorded change "
-                f"({before.last_on}); record changes in the order they happened"
+    ) -> Outcome:
+        """A ``set`` or ``send`` entry, in its place however late it is recorded: the case
+        after it, and (for a late entry) what it changed, in words."""
+        on = self._happened(on)
+        _check_words(by, note)
+        with self.store.transaction() as db:
+            before = self._find(key)
+            _check_open(before, on)
+            process = self.process_of(before)
+            typed = typed_facts(process, facts)
+            row = _input_row(before.revision + 1, on, by, action, event, note, typed)
+            rows = [] if on.isoformat() >= before.last_on else self.store.history(before.id)
+            outcome = record_input(self.core(process), before, rows, row)
+            saved = self.store.save(
+                db, before, outcome.case, outcome.row, _now(), rederived=outcome.rederived
             )
-        current = {**fact_values.from_json(process, before.facts), **facts}
-        if event is not None:
-            check = explain.check_event(process, before.states, current, event, on)
-            if not check.allowed:
-                raise Refused(f"'{event}' is not allowed now: {check.reason}")
-        after, sources = self._advance(process, before, current, event, on)
-        return after, _history_row(before, after, sources, on, by, action, event, note, facts)
+            return replace(outcome, case=saved)
 
-    def ticking(
+    def correct(
         self,
-        process: Process,
-        before: CaseRecord,
-        as_of: dt.date,
-        by: str | None,
-        report: list[dict[str, Any]],
-    ) -> tuple[CaseRecord, HistoryRow] | None:
-        """Deadlines of the case that passed before ``as_of`` marked, and their events
-        raised (each on the day after it passed); ``None`` if none passed. What was marked
-        is added to ``report``."""
-        passed = [
-            row
-            for row in before.deadlines
-            if row.status == "open"
-            and row.raised_on is None
-            and row.due
-            and row.due < as_of.isoformat()
-        ]
-        if not passed:
-            return None
-        after, happened = before, before.last_on
-        notes, sources, raised = [], [], []
-        for row in sorted(passed, key=lambda r: r.due or ""):
-            happened = max(happened, _day_after(row.due))
-            marked = replace(row, raised_on=as_of.isoformat())
-            after = replace(
-                after,
-                deadlines=tuple(marked if d == row else d for d in after.deadlines),
+        key: str,
+        revision: int,
+        reason: str,
+        on: dt.date | None = None,
+        facts: Mapping[str, Any] | None = None,
+        void: bool = False,
+        by: str | None = None,
+    ) -> Outcome:
+        """Record that the entry at ``revision`` happened on another date, with other
+        facts, or (``void``) not at all. Appended as a row of its own that points at
+        ``revision``; that row stays exactly as it was. The case is derived again."""
+        if not reason or not reason.strip():
+            raise Refused("a correction needs a reason (--reason TEXT)")
+        if void and (on is not None or facts):
+            raise Refused("--void says the entry did not happen: give no --on or --fact with it")
+        if not void and on is None and not facts:
+            raise Refused("say what to correct: --on DATE, --fact NAME=VALUE, or --void")
+        if on is not None:
+            on = self._happened(on)
+        _check_words(by, reason)
+        with self.store.transaction() as db:
+            before = self._find(key)
+            process = self.process_of(before)
+            rows = self.store.history(before.id)
+            target = _correctable(rows, revision)
+            typed = typed_facts(process, facts or {})
+            if typed and target.action == "set":
+                pass  # a set's facts are what it is about
+            row = replace(
+                _input_row(
+                    before.revision + 1,
+                    on or dt.date.fromisoformat(_current_date(rows, target)),
+                    by,
+                    "correct",
+                    None,
+                    reason.strip(),
+                    typed,
+                ),
+                corrects=revision,
+                void=void,
             )
-            deadline = _deadline_model(process, row)
-            passed_word = "reached" if deadline and deadline.minimum else "overdue"
-            notes.append(f"{row.name} {passed_word} (due {row.due})")
-            event = deadline.raises if deadline else None
-            entry = {
-                "case": before.id,
-                "ref": before.ref,
-                "deadline": row.name,
-                "due": row.due,
-                "raised": event,
-            }
-            day = dt.date.fromisoformat(happened)
-            current = fact_values.from_json(process, after.facts)
-            if event:
-                check = explain.check_event(process, after.states, current, event, day)
-                if check.allowed:
-                    raised.append(event)
-                else:
-                    entry["raised"] = event = None
-            # With no event, the chart still looks again on the day after the
-            # deadline: an automatic transition may wait for that date to come
-            # (only one whose condition reads `today` can: nothing else changed).
-            if event or _waits_for_a_day(process, after.states):
-                after, taken = self._advance(process, after, current, event, day)
-                after = replace(after, revision=before.revision)
-                sources += taken
-            report.append(entry)
-        after = replace(after, last_on=happened, revision=before.revision + 1)
-        day = dt.date.fromisoformat(happened)
-        row = _history_row(
-            before,
-            after,
-            sources,
-            day,
-            by,
-            "tick",
-            ",".join(raised) or None,
-            "; ".join(notes),
-            {},
-            as_of.isoformat(),
-        )
-        return after, row
+            outcome = record_input(self.core(process), before, rows, row)
+            saved = self.store.save(db, before, outcome.case, outcome.row, _now(), rederived=True)
+            return replace(outcome, case=saved)
+
+    def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
+        """Bring every case whose clock acts by ``as_of`` up to that date: deadlines that
+        passed are marked and their events raised, each on its own date. A tick never
+        stops an earlier-dated entry from being recorded later."""
+        as_of = self._happened(as_of)
+        _check_words(by, None)
+        report: list[dict[str, Any]] = []
+        for case_id in self.store.waking_case_ids(as_of.isoformat()):
+            with self.store.transaction() as db:
+                before = self.store.find(str(case_id))
+                if before.withdrawn or before.last_on >= as_of.isoformat():
+                    continue
+                row = replace(
+                    _input_row(before.revision + 1, as_of, by, "tick", None, None, {}),
+                    as_of=as_of.isoformat(),
+                )
+                outcome = record_input(self.core(self.process_of(before)), before, [], row)
+                self.store.save(db, before, outcome.case, outcome.row, _now())
+                report += [{"case": before.id, "ref": before.ref, **p} for p in outcome.passed]
+        return report
 
     # -- reading ----------------------------------------------------------------------
 
     def show(self, key: str, as_of: dt.date | None = None) -> CaseView:
+        """The case as of a date: as stored when that is the date it is derived up to;
+        brought forward in memory (a forecast) when later; derived from the inputs up to
+        that date when earlier. Whether each event is allowed is decided by the same
+        run that ``send`` makes."""
         record = self._find(key)
         process = self.process_of(record)
-        as_of = as_of or dt.date.today()
-        typed = fact_values.from_json(process, record.facts)
+        as_of = as_of or self.today
+        case = record
+        core = self.core(process)
+        if not record.withdrawn and as_of.isoformat() > record.last_on:
+            case = replace(core.clock(record, as_of).case, revision=record.revision)
+        elif not record.withdrawn and as_of.isoformat() < record.last_on:
+            case = self._as_it_stood(core, record, as_of)
+        events = []
+        if not case.withdrawn and case.states:
+            for name in explain.events_now(process, case.states):
+                taken, reason = core.trial(case, name, as_of)
+                events.append(explain.EventCheck(name, taken, reasons=(reason,) if reason else ()))
         return CaseView(
-            record,
+            case,
             process,
             as_of,
-            [self._deadline_view(process, row, as_of) for row in record.deadlines],
-            explain.check_all(process, record.states, typed, as_of),
+            [self._deadline_view(process, row, as_of) for row in case.deadlines],
+            events,
+            forecast=as_of > self.today,
+            derived_to=record.last_on,
         )
+
+    def _as_it_stood(self, core: Core, record: CaseRecord, as_of: dt.date) -> CaseRecord:
+        rows = [r for r in self.store.history(record.id)]
+        entries, withdrawn = entries_of(rows)
+        earlier = [e for e in entries if e.on <= as_of]
+        if withdrawn or not earlier:
+            return replace(record, states=[], facts={}, deadlines=(), closed_on=None)
+        blank = blank_case(record.id, record.ref, core.process, record.hash, earlier[0].on)
+        try:
+            case = core.derive(blank, earlier, as_of)
+        except Refused:
+            return record
+        return replace(case, revision=record.revision, ref=record.ref)
 
     def overdue(self, record: CaseRecord, as_of: dt.date) -> list[str]:
         """Names of the case's deadlines overdue as of a date."""
@@ -385,7 +386,7 @@ class Runtime:
         self, within: int, as_of: dt.date | None = None
     ) -> list[tuple[CaseRecord, DeadlineView]]:
         """Open deadlines due within ``within`` working days of ``as_of``, or overdue."""
-        as_of = as_of or dt.date.today()
+        as_of = as_of or self.today
         until = calendar.add_working_days(as_of, within)
         result = []
         records: dict[int, CaseRecord] = {}
@@ -397,7 +398,39 @@ class Runtime:
             result.append((record, self._deadline_view(process, row, as_of)))
         return result
 
+    def rederive_all(self) -> list[tuple[CaseRecord, list[str]]]:
+        """Every case's cache derived again from its history (``cspr db upgrade``, when
+        the rules of the record changed): each case and what changed, in words, or why
+        its history could not be derived (its cache is then left as it was)."""
+        report = []
+        for record in self.store.cases():
+            with self.store.transaction() as db:
+                before = self.store.find(str(record.id))
+                rows = self.store.history(before.id)
+                process = self.process_of(before)
+                try:
+                    after = derive_rows(self.core(process), before, rows)
+                except Refused as error:
+                    report.append((before, [f"kept as it was: its history {error}"]))
+                    continue
+                after = replace(after, revision=before.revision)
+                changes = describe_changes(process, before, after)
+                if changes or after != before:
+                    self.store.rewrite_cache(db, before, after, _now())
+                report.append((before, changes))
+        return report
+
     # -- internals --------------------------------------------------------------------
+
+    def _happened(self, on: dt.date | None) -> dt.date:
+        """A date something happened on: today by default, never in the future."""
+        on = on or self.today
+        if on > self.today:
+            raise Refused(
+                f"{on.isoformat()} is in the future (today is {self.today.isoformat()}): record "
+                "what has happened, on the date it happened"
+            )
+        return on
 
     def _find(self, key: str) -> CaseRecord:
         try:
@@ -406,7 +439,7 @@ class Runtime:
             raise Refused(str(error)) from None
 
     def _deadline_view(self, process: Process, row: DeadlineRow, as_of: dt.date) -> DeadlineView:
-        deadline = _deadline_model(process, row)
+        deadline = process.deadline(row.state, row.name)
         due = dt.date.fromisoformat(row.due) if row.due else None
         status = deadline_status(row, as_of, bool(deadline and deadline.minimum))
         left = (
@@ -427,59 +460,244 @@ class Runtime:
             closed_on=row.closed_on,
         )
 
-    def _advance(
-        self,
-        process: Process,
-        before: CaseRecord,
-        facts: dict[str, Any],
-        event: str | None,
-        on: dt.date,
-    ) -> tuple[CaseRecord, list[str]]:
-        """Run the chart for one change from ``before`` with ``facts`` (the case's own, typed,
-        and those given with the change; updated with those it records): states, facts and
-        deadlines after it, and the sources of the rules applied."""
-        active, journal = self.execute(process, before.hash, facts, on, before.states, event)
-        deadlines = list(before.deadlines)
-        sources = []
-        for kind, item in journal:
-            if kind == "exit":
-                # Recompute first: a deadline armed and left in one change has no date yet.
-                deadlines = [
-                    _close(process, _recompute(process, row, facts), on)
-                    if row.state == item and row.status == "open"
-                    else row
-                    for row in deadlines
-                ]
-            elif kind == "enter":
-                deadlines += [
-                    DeadlineRow(item, d.id, on.isoformat(), None, "")
-                    for d in process.states[item].deadlines
-                ]
-            elif kind == "transition":
-                if self.taken is not None:
-                    self.taken.append(item)
-                if item.source:
-                    sources.append(process.source_title(item.source))
-        deadlines = [_recompute(process, row, facts) for row in deadlines]
-        return replace(
-            before,
-            states=process.sort_outermost_first(active),
-            facts={k: fact_values.to_json(v) for k, v in facts.items()},
-            revision=before.revision + 1,
-            last_on=max(before.last_on, on.isoformat()),
-            deadlines=tuple(deadlines),
-        ), sources
+
+# -- one input recorded: the same for a change and for its replay ---------------------------
+
+
+class Outcome(Frozen):
+    """A history row recorded: the case after it, the row as it is stored, whether the
+    case was derived again from all its inputs, and what that changed, in words."""
+
+    case: CaseRecord
+    row: HistoryRow
+    rederived: bool = False
+    changes: list[str] = field(default_factory=list)
+    #: Deadlines the clock passed on the way, as ``{"deadline", "due", "raised"}``.
+    passed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def record_input(
+    core: Core, before: CaseRecord, rows: list[HistoryRow], row: HistoryRow
+) -> Outcome:
+    """The case after recording ``row`` (an input, a correction, or a tick with its
+    ``as_of``) on top of ``before`` (the case as ``rows``, its history so far, derive
+    it), and the row completed with the steps and facts it left the case in.
+
+    An ``open``, an in-order entry (dated on or after the date ``before`` is derived up
+    to) and a tick are taken from ``before``; a late entry or a correction derives the case
+    again from every input, refused if the entry itself, or any input after it, could no
+    longer be taken. The runtime and replay (:mod:`engine.verify`) both record through
+    here, so they cannot disagree."""
+    process = core.process
+    on = dt.date.fromisoformat(row.happened_on)
+    rederived = False
+    passed: list[dict[str, Any]] = []
+    sources: list[str] = []
+    if before.withdrawn:
+        raise Refused(f"case {before.id} was withdrawn (opened in error); it takes no entries")
+    if row.action == "open":
+        change = core.open(before, typed_facts(process, row.facts_given or {}), on)
+        after, sources, passed = change.case, change.sources, change.passed
+    elif row.action == "tick":
+        change = core.clock(before, dt.date.fromisoformat(row.as_of or row.happened_on))
+        after, sources, passed = change.case, change.sources, change.passed
+    elif row.action in ("set", "send") and row.happened_on >= before.last_on:
+        entry = Entry(row.revision, row.action, on, row.event, row.facts_given or {})
+        change = core.apply(before, entry)
+        after, sources, passed = change.case, change.sources, change.passed
+    elif row.action in ("set", "send", "correct"):
+        if row.action != "correct" and row.happened_on < before.opened_on:
+            raise Refused(f"{row.happened_on} is before the case was opened ({before.opened_on})")
+        after = derive_rows(core, before, [*rows, row], focus=row)
+        rederived = True
+    else:
+        raise Refused(f"revision {row.revision}: unknown action '{row.action}'")
+    after = replace(after, revision=before.revision + 1, wakes_on=core.next_wake(after))
+    changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
+    done = replace(
+        row,
+        states_before=list(before.states),
+        states_after=list(after.states),
+        facts_changed=changed,
+        source="; ".join(dict.fromkeys(s for s in sources if s)) or None,
+        note=row.note
+        if row.action != "tick"
+        else "; ".join(_passed_words(process, p) for p in passed) or None,
+        event=row.event
+        if row.action != "tick"
+        else ",".join(p["raised"] for p in passed if p["raised"]) or None,
+    )
+    changes = describe_changes(process, before, after) if rederived else []
+    return Outcome(after, done, rederived, changes, passed)
+
+
+def derive_rows(
+    core: Core, before: CaseRecord, rows: list[HistoryRow], focus: HistoryRow | None = None
+) -> CaseRecord:
+    """The case ``rows`` (a whole history) derive, from ``before``'s identity. A refusal
+    names the input that could not be taken; for ``focus`` itself, it says why as a send
+    refused now would."""
+    entries, withdrawn = entries_of(rows)
+    blank = replace(
+        blank_case(
+            before.id,
+            before.ref,
+            core.process,
+            before.hash,
+            dt.date.fromisoformat(before.opened_on),
+        ),
+        revision=before.revision,
+    )
+    if withdrawn:
+        return replace(blank, withdrawn=True, opened_on=before.opened_on)
+    try:
+        return core.derive(blank, entries, horizon_of(rows, entries))
+    except EntryRefused as error:
+        if focus is not None and error.revision == focus.revision:
+            raise Refused(error.reason) from None
+        if focus is not None and focus.action == "correct" and error.revision == focus.corrects:
+            raise Refused(f"as corrected, revision {error.revision} {error.reason}") from None
+        raise Refused(
+            f"with this entry in its place, {error.words} could no longer be taken: "
+            f"{error.reason}; nothing was changed"
+        ) from None
+
+
+def describe_changes(process: Process, before: CaseRecord, after: CaseRecord) -> list[str]:
+    """What deriving a case again changed, in a few lines: its steps, and each deadline's
+    status, due date and whether it passed."""
+    lines = []
+    if after.withdrawn and not before.withdrawn:
+        return ["the case is withdrawn: it was opened in error"]
+    was, now = process.leaves(before.states), process.leaves(after.states)
+    if sorted(was) != sorted(now):
+        lines.append(f"now in {', '.join(now) or 'no step'} (was {', '.join(was) or 'no step'})")
+    old, new = _by_occurrence(before.deadlines), _by_occurrence(after.deadlines)
+    for key in dict.fromkeys([*old, *new]):
+        name = key[1]
+        a, b = old.get(key), new.get(key)
+        if a is None and b is not None:
+            lines.append(f"{name}: now armed (due {b.due or 'not yet known'})")
+            continue
+        if b is None and a is not None:
+            lines.append(f"{name}: no longer armed")
+            continue
+        assert a is not None and b is not None
+        if _word(a.status) != _word(b.status):
+            lines.append(f"{name}: {_word(a.status)} → {_word(b.status)}")
+        if a.due != b.due:
+            lines.append(f"{name}: due {a.due or 'not known'} → {b.due or 'not known'}")
+        if (a.raised_on is None) != (b.raised_on is None):
+            deadline = process.deadline(b.state, b.name)
+            what = deadline.raises if deadline and deadline.raises else f"{name} passing"
+            lines.append(f"{what} {'now raised' if b.raised_on else 'no longer raised'}")
+    if (before.closed_on or None) != (after.closed_on or None):
+        lines.append(f"closed on {after.closed_on}" if after.closed_on else "no longer closed")
+    return lines
+
+
+def _by_occurrence(rows: Iterable[DeadlineRow]) -> dict[tuple[str, str, int], DeadlineRow]:
+    counts: dict[tuple[str, str], int] = {}
+    keyed = {}
+    for row in rows:
+        n = counts.get((row.state, row.name), 0)
+        counts[(row.state, row.name)] = n + 1
+        keyed[(row.state, row.name, n)] = row
+    return keyed
+
+
+def _word(status: str) -> str:
+    return "pending" if status == "open" else status
+
+
+def _passed_words(process: Process, passed: Mapping[str, Any]) -> str:
+    deadline = None
+    for d in process.deadlines():
+        if d.id == passed["deadline"]:
+            deadline = d
+            break
+    word = "reached" if deadline is not None and deadline.minimum else "overdue"
+    return f"{passed['deadline']} {word} (due {passed['due']})"
+
+
+def _input_row(
+    revision: int,
+    on: dt.date,
+    by: str | None,
+    action: str,
+    event: str | None,
+    note: str | None,
+    given: Mapping[str, Any],
+) -> HistoryRow:
+    """A history row for an input, before recording fills in the steps it leaves."""
+    return HistoryRow(
+        revision=revision,
+        happened_on=on.isoformat(),
+        recorded_at=_now(),
+        recorded_by=by or default_user(),
+        action=action,
+        event=event,
+        states_before=[],
+        states_after=[],
+        facts_changed={},
+        note=note,
+        facts_given={k: fact_values.to_json(v) for k, v in given.items()},
+    )
+
+
+def _check_open(record: CaseRecord, on: dt.date) -> None:
+    if record.withdrawn:
+        raise Refused(f"case {record.id} was withdrawn (opened in error); it takes no entries")
+    if record.closed_on is not None and on.isoformat() >= record.closed_on:
+        raise Refused(
+            f"case {record.id} closed on {record.closed_on}; it takes no entries after that "
+            "(a correction can still be recorded: cspr case correct)"
+        )
+    if on.isoformat() < record.opened_on:
+        raise Refused(f"{on.isoformat()} is before the case was opened ({record.opened_on})")
+
+
+def _correctable(rows: list[HistoryRow], revision: int) -> HistoryRow:
+    """The row a correction may point at: an input (open, set, send) not voided."""
+    for row in rows:
+        if row.revision == revision:
+            break
+    else:
+        last = rows[-1].revision if rows else 0
+        raise Refused(f"there is no revision {revision} (the case has revisions 1 to {last})")
+    if row.action == "correct":
+        raise Refused(
+            f"revision {revision} is itself a correction (of revision {row.corrects}); "
+            f"correct revision {row.corrects} again instead"
+        )
+    if not row.is_input:
+        raise Refused(
+            f"revision {revision} is a {row.action}, which records only what the clock did; "
+            "correct the entries before it instead"
+        )
+    for later in rows:
+        if later.corrects == revision and later.void:
+            raise Refused(
+                f"revision {revision} was voided by revision {later.revision}; record what "
+                "happened as a new entry"
+            )
+    return row
+
+
+def _current_date(rows: list[HistoryRow], target: HistoryRow) -> str:
+    """The date an entry now counts as having happened on, after its corrections."""
+    on = target.happened_on
+    for row in rows:
+        if row.corrects == target.revision and not row.void:
+            on = row.happened_on
+    return on
 
 
 _MISSING = object()
 
 
-def typed_facts(process: Process, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """Facts as given (text, or JSON values) in the types the process declares them with."""
-    try:
-        return {name: fact_values.coerce(process, name, v) for name, v in facts.items()}
-    except fact_values.FactError as error:
-        raise Refused(str(error)) from None
+#: Facts as given (text, or JSON values) in the types the process declares them with.
+typed_facts = typed
 
 
 def blank_case(
@@ -488,36 +706,6 @@ def blank_case(
     """A case as :meth:`Store.insert_case` leaves it: in no step yet, with no facts."""
     iso = on.isoformat()
     return CaseRecord(case_id, ref, process.id, process.version, key, [], {}, 0, iso, iso)
-
-
-def _history_row(
-    before: CaseRecord,
-    after: CaseRecord,
-    sources: list[str],
-    on: dt.date,
-    by: str | None,
-    action: str,
-    event: str | None,
-    note: str | None,
-    given: Mapping[str, Any],
-    as_of: str | None = None,
-) -> HistoryRow:
-    changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
-    return HistoryRow(
-        revision=after.revision,
-        happened_on=on.isoformat(),
-        recorded_at=_now(),
-        recorded_by=by or default_user(),
-        action=action,
-        event=event,
-        states_before=list(before.states),
-        states_after=list(after.states),
-        facts_changed=changed,
-        note=note,
-        source="; ".join(dict.fromkeys(sources)) or None,
-        facts_given={k: fact_values.to_json(v) for k, v in given.items()},
-        as_of=as_of,
-    )
 
 
 def _default_processes_dir() -> Path:
@@ -552,84 +740,6 @@ def _check_words(by: str | None, note: str | None) -> None:
             f"a note is at most {fact_values.MAX_TEXT:,} characters (this one has "
             f"{len(note):,}); keep long documents in your records system and refer to them"
         )
-
-
-def _waits_for_a_day(process: Process, states: Iterable[str]) -> bool:
-    """Whether an automatic transition of these states has a condition that reads
-    ``today`` (itself or through named conditions): the only kind that the passing of days
-    alone can make possible."""
-    return any(
-        t.trigger == "always" and t.guard is not None and _reads_today(process, t.guard.names)
-        for state in states
-        for t in process.states[state].transitions
-    )
-
-
-def _reads_today(
-    process: Process, names: Iterable[str], seen: frozenset[str] = frozenset()
-) -> bool:
-    for name in names:
-        if name == "today":
-            return True
-        condition = process.conditions.get(name)
-        if (
-            condition is not None
-            and name not in seen
-            and _reads_today(process, condition.expression.names, seen | {name})
-        ):
-            return True
-    return False
-
-
-def _day_after(iso: str | None) -> str:
-    return (dt.date.fromisoformat(iso or "1900-01-01") + dt.timedelta(days=1)).isoformat()
-
-
-def _deadline_model(process: Process, row: DeadlineRow) -> Deadline | None:
-    return process.deadline(row.state, row.name)
-
-
-def _close(process: Process, row: DeadlineRow, on: dt.date) -> DeadlineRow:
-    deadline = _deadline_model(process, row)
-    if deadline is not None and deadline.minimum:
-        missed = row.due is not None and on.isoformat() < row.due
-    else:
-        missed = row.due is not None and on.isoformat() > row.due
-    return replace(row, status="missed" if missed else "met", closed_on=on.isoformat())
-
-
-def _recompute(process: Process, row: DeadlineRow, facts: Mapping[str, Any]) -> DeadlineRow:
-    """An open deadline's due date and explanation from the facts as they now stand."""
-    if row.status != "open":
-        return row
-    deadline = _deadline_model(process, row)
-    if deadline is None:
-        return row
-    due, explanation = _due(deadline, row.armed_on, facts)
-    if due == row.due and explanation == row.explanation:
-        return row
-    return replace(row, due=due, explanation=explanation)
-
-
-#: Due dates already worked out, by deadline rule, day armed and the values of the facts
-#: the rule counts from: every change recomputes every open deadline of its case, and
-#: the facts they count from rarely change.
-_DUE_CACHE: dict[tuple, tuple[Any, str | None, str]] = {}
-
-
-def _due(deadline: Deadline, armed_on: str, facts: Mapping[str, Any]) -> tuple[str | None, str]:
-    bases = tuple(facts.get(base) for base in rule_bases(deadline.rule) if base != ENTRY)
-    key = (id(deadline.rule), armed_on, bases)
-    cached = _DUE_CACHE.get(key)
-    if cached is not None and cached[0] is deadline.rule:
-        return cached[1], cached[2]
-    due = calendar.compute_due(deadline.rule, facts, dt.date.fromisoformat(armed_on))
-    if len(_DUE_CACHE) > 50_000:
-        _DUE_CACHE.clear()
-    iso = due.date.isoformat() if due.date else None
-    # The rule itself is kept, so its id cannot be reused by another while cached.
-    _DUE_CACHE[key] = (deadline.rule, iso, due.explanation)
-    return iso, due.explanation
 
 
 def parse_facts(assignments: Iterable[str]) -> dict[str, str]:

@@ -36,7 +36,7 @@ from typing import Any
 from .dialects import ConnectError, Dialect, dialect_for
 from .frozen import Frozen, field, replace
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The tables, in the order their rows can be inserted, each with the columns that order
 #: its rows (a primary key).
@@ -71,23 +71,16 @@ def _schema(identity: str) -> list[str]:
             revision INTEGER NOT NULL,
             opened_on TEXT NOT NULL,
             last_on TEXT NOT NULL,
-            updated_at TEXT NOT NULL
+            updated_at TEXT NOT NULL,
+            closed_on TEXT,
+            withdrawn INTEGER NOT NULL DEFAULT 0,
+            wakes_on TEXT,
+            calendar TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS cases_process ON cases(process)",
-        f"""CREATE TABLE IF NOT EXISTS deadlines (
-            id {identity},
-            case_id INTEGER NOT NULL REFERENCES cases(id),
-            state TEXT NOT NULL,
-            name TEXT NOT NULL,
-            armed_on TEXT NOT NULL,
-            due TEXT,
-            explanation TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('open', 'met', 'missed')),
-            closed_on TEXT,
-            raised_on TEXT
-        )""",
-        "CREATE INDEX IF NOT EXISTS deadlines_open_due ON deadlines(status, due)",
-        "CREATE INDEX IF NOT EXISTS deadlines_case ON deadlines(case_id)",
+        "CREATE INDEX IF NOT EXISTS cases_wakes ON cases(wakes_on)",
+        _deadlines_table("deadlines", identity),
+        *_DEADLINE_INDEXES,
         """CREATE TABLE IF NOT EXISTS history (
             case_id INTEGER NOT NULL REFERENCES cases(id),
             revision INTEGER NOT NULL,
@@ -103,9 +96,35 @@ def _schema(identity: str) -> list[str]:
             source TEXT,
             facts_given TEXT,
             as_of TEXT,
+            corrects INTEGER,
+            void INTEGER NOT NULL DEFAULT 0,
+            row_format INTEGER,
+            hash TEXT,
             PRIMARY KEY (case_id, revision)
         )""",
     ]
+
+
+def _deadlines_table(name: str, identity: str) -> str:
+    """The deadlines table: a cache of each case's derivation."""
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
+            id {identity},
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            state TEXT NOT NULL,
+            name TEXT NOT NULL,
+            armed_on TEXT NOT NULL,
+            due TEXT,
+            explanation TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'met', 'missed', 'lapsed')),
+            closed_on TEXT,
+            raised_on TEXT
+        )"""
+
+
+_DEADLINE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS deadlines_open_due ON deadlines(status, due)",
+    "CREATE INDEX IF NOT EXISTS deadlines_case ON deadlines(case_id)",
+)
 
 
 #: Statements that bring a store written at version N-1 up to version N.
@@ -116,7 +135,28 @@ _UPGRADES: dict[int, list[str]] = {
         "ALTER TABLE history ADD COLUMN facts_given TEXT",
         "ALTER TABLE history ADD COLUMN as_of TEXT",
     ],
+    # Version 3 makes the history the record the case is derived from: corrections point
+    # at the revision they correct, each row is chained to the one before by a hash, and
+    # the cases and deadlines tables become a cache of the derivation (a case's closing
+    # date and withdrawal, the next date its clock acts, and the `lapsed` status).
+    # Store.upgrade rebuilds the deadlines table and chains the rows already there.
+    3: [
+        "ALTER TABLE cases ADD COLUMN closed_on TEXT",
+        "ALTER TABLE cases ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE cases ADD COLUMN wakes_on TEXT",
+        "ALTER TABLE cases ADD COLUMN calendar TEXT",
+        "CREATE INDEX IF NOT EXISTS cases_wakes ON cases(wakes_on)",
+        "ALTER TABLE history ADD COLUMN corrects INTEGER",
+        "ALTER TABLE history ADD COLUMN void INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE history ADD COLUMN row_format INTEGER",
+        "ALTER TABLE history ADD COLUMN hash TEXT",
+    ],
 }
+
+#: The way history rows are written now: rows without it were written before the case
+#: was derived from its inputs (schema 2 and earlier), and replay does not expect their
+#: steps to match the derivation's.
+ROW_FORMAT = 3
 
 
 class StoreError(Exception):
@@ -163,6 +203,18 @@ class HistoryRow(Frozen):
     facts_given: dict[str, Any] | None = None
     #: For a tick, the date deadlines were judged as of.
     as_of: str | None = None
+    #: For a correction, the revision it corrects (its own date and facts say how).
+    corrects: int | None = None
+    #: For a correction, whether the corrected entry did not happen at all.
+    void: bool = False
+    #: :data:`ROW_FORMAT` for rows written since the case was derived from its inputs.
+    row_format: int | None = ROW_FORMAT
+    #: SHA-256 over the previous row's hash and every stored field (see :func:`row_hash`).
+    hash: str | None = None
+
+    @property
+    def is_input(self) -> bool:
+        return self.action in ("open", "set", "send")
 
 
 class CaseRecord(Frozen):
@@ -177,8 +229,22 @@ class CaseRecord(Frozen):
     facts: dict[str, Any]
     revision: int
     opened_on: str
+    #: The date the case is derived up to: its latest input, or the latest date a tick
+    #: brought it to.
     last_on: str
     deadlines: tuple[DeadlineRow, ...] = field(default=())
+    #: The date it reached its final step, if it has.
+    closed_on: str | None = None
+    #: Its opening was voided by a correction: opened in error.
+    withdrawn: bool = False
+    #: The next date its clock acts (a deadline passing, a condition on today).
+    wakes_on: str | None = None
+    #: What its due dates were computed with (the bank holidays' source and a hash).
+    calendar: str | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
 
 
 class Store:
@@ -203,6 +269,8 @@ class Store:
             raise StoreError(str(error)) from None
         self._writing = False
         self._in_transaction = False
+        #: History rows given a hash by the upgrade to schema 3.
+        self.chained = 0
         try:
             self._check_schema(create, upgrade)
         except BaseException:
@@ -283,10 +351,26 @@ class Store:
                 for target in range(version + 1, SCHEMA_VERSION + 1):
                     for statement in _UPGRADES[target]:
                         self.execute(statement)
+                    if target == 3:
+                        self._rebuild_deadlines()
+                        self.chained = self._chain_existing()
                 self.execute(
                     "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
                 )
         return version, SCHEMA_VERSION
+
+    def _rebuild_deadlines(self) -> None:
+        """The deadlines table again with the statuses of schema 3 (``lapsed``), its rows
+        kept: neither database changes a CHECK constraint in place alike."""
+        self.execute(_deadlines_table("deadlines_v3", self.dialect.identity))
+        columns = (
+            "id, case_id, state, name, armed_on, due, explanation, status, closed_on, raised_on"
+        )
+        self.execute(f"INSERT INTO deadlines_v3({columns}) SELECT {columns} FROM deadlines")
+        self.execute("DROP TABLE deadlines")
+        self.execute("ALTER TABLE deadlines_v3 RENAME TO deadlines")
+        for statement in (*_DEADLINE_INDEXES, *self.dialect.after_copy()):
+            self.execute(statement)
 
     # -- transactions -----------------------------------------------------------------
 
@@ -457,6 +541,10 @@ class Store:
             revision=row[7],
             opened_on=row[8],
             last_on=row[9],
+            closed_on=row[10],
+            withdrawn=bool(row[11]),
+            wakes_on=row[12],
+            calendar=row[13],
         )
         return replace(record, deadlines=tuple(self.deadlines(record.id)))
 
@@ -470,29 +558,11 @@ class Store:
 
     def history(self, case_id: int) -> list[HistoryRow]:
         rows = self.execute(
-            "SELECT revision, happened_on, recorded_at, recorded_by, action, event,"
-            " states_before, states_after, facts_changed, note, source, facts_given, as_of"
-            " FROM history WHERE case_id = ? ORDER BY revision",
+            f"SELECT {', '.join(_HISTORY_COLUMNS)}, hash FROM history WHERE case_id = ?"
+            " ORDER BY revision",
             (case_id,),
         )
-        return [
-            HistoryRow(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                json.loads(r[6]),
-                json.loads(r[7]),
-                json.loads(r[8]),
-                r[9],
-                r[10],
-                None if r[11] is None else json.loads(r[11]),
-                r[12],
-            )
-            for r in rows
-        ]
+        return [_history_row(r) for r in rows]
 
     def cases(self, process: str | None = None) -> list[CaseRecord]:
         query, args = _CASE_SELECT, ()
@@ -503,12 +573,12 @@ class Store:
                 self._record(row) for row in self.execute(query + " ORDER BY id", args).fetchall()
             ]
 
-    def due_case_ids(self, before: str) -> list[int]:
-        """Cases with an open deadline due before ``before`` (uses the status/due index)."""
+    def waking_case_ids(self, until: str) -> list[int]:
+        """Cases whose clock acts on or before ``until`` (a deadline passing, a condition
+        on today), by the index on ``wakes_on``."""
         rows = self.execute(
-            "SELECT DISTINCT case_id FROM deadlines"
-            " WHERE status = 'open' AND due IS NOT NULL AND due < ? AND raised_on IS NULL",
-            (before,),
+            "SELECT id FROM cases WHERE wakes_on IS NOT NULL AND wakes_on <= ? ORDER BY id",
+            (until,),
         )
         return [row[0] for row in rows]
 
@@ -552,23 +622,51 @@ class Store:
         after: CaseRecord,
         history: HistoryRow,
         now: str,
+        *,
+        rederived: bool = False,
     ) -> CaseRecord:
         """Write a case's new state, deadlines and history row; refuse if it changed.
         Gives the case as written, as :meth:`find` would read it back.
 
         Of ``after.deadlines``, rows without an id are inserted, and rows with one are
-        updated unless they are the very rows of ``before.deadlines``."""
-        facts = json.dumps(after.facts, sort_keys=True)
+        updated unless they are the very rows of ``before.deadlines``. ``rederived``: the
+        case was derived again from all its inputs (a late entry, a correction), so its
+        deadline rows replace the old ones."""
+        if rederived:
+            saved = self.rewrite_cache(db, before, after, now)
+        else:
+            self.update_case(db, before, after, now)
+            saved = replace(after, deadlines=self._write_deadlines(db, before, after))
+        self.append_history(db, after.id, history)
+        return replace(saved, facts=json.loads(json.dumps(after.facts)))
+
+    def rewrite_cache(self, db: Any, before: CaseRecord, after: CaseRecord, now: str) -> CaseRecord:
+        """Write a case derived again from all its inputs: its row, and its deadline rows
+        in place of the old ones."""
+        self.update_case(db, before, after, now)
+        self._run(db, "DELETE FROM deadlines WHERE case_id = ?", (after.id,))
+        fresh = replace(after, deadlines=tuple(replace(d, id=None) for d in after.deadlines))
+        return replace(after, deadlines=self._write_deadlines(db, before, fresh))
+
+    def update_case(self, db: Any, before: CaseRecord, after: CaseRecord, now: str) -> None:
+        """Write a case's cached derivation (not its deadlines), refusing if another writer
+        changed it since ``before`` was read."""
         cursor = self._run(
             db,
-            "UPDATE cases SET states = ?, facts = ?, revision = ?, last_on = ?, updated_at = ?"
+            "UPDATE cases SET states = ?, facts = ?, revision = ?, last_on = ?, updated_at = ?,"
+            " opened_on = ?, closed_on = ?, withdrawn = ?, wakes_on = ?, calendar = ?"
             " WHERE id = ? AND revision = ?",
             (
                 json.dumps(after.states),
-                facts,
+                json.dumps(after.facts, sort_keys=True),
                 after.revision,
                 after.last_on,
                 now,
+                after.opened_on,
+                after.closed_on,
+                int(after.withdrawn),
+                after.wakes_on,
+                after.calendar,
                 after.id,
                 before.revision,
             ),
@@ -577,6 +675,10 @@ class Store:
             raise CaseChanged(
                 f"case {after.id} was changed by someone else since you read it; try again"
             )
+
+    def _write_deadlines(
+        self, db: Any, before: CaseRecord, after: CaseRecord
+    ) -> tuple[DeadlineRow, ...]:
         deadlines = []
         # A change keeps the rows it does not touch as they were read: only others are new.
         untouched = {id(row) for row in before.deadlines}
@@ -616,33 +718,170 @@ class Store:
                     ),
                 )
             deadlines.append(row)
+        return tuple(deadlines)
+
+    def append_history(self, db: Any, case_id: int, row: HistoryRow) -> HistoryRow:
+        """Append one history row, chained to the case's previous row by its hash."""
+        previous = self._run(
+            db,
+            "SELECT hash FROM history WHERE case_id = ? AND revision = ?",
+            (case_id, row.revision - 1),
+        ).fetchone()
+        values = _history_values(case_id, row)
+        digest = row_hash(previous[0] if previous else None, values)
         self._run(
             db,
-            "INSERT INTO history(case_id, revision, happened_on, recorded_at, recorded_by,"
-            " action, event, states_before, states_after, facts_changed, note, source,"
-            " facts_given, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                after.id,
-                history.revision,
-                history.happened_on,
-                history.recorded_at,
-                history.recorded_by,
-                history.action,
-                history.event,
-                json.dumps(history.states_before),
-                json.dumps(history.states_after),
-                json.dumps(history.facts_changed, sort_keys=True),
-                history.note,
-                history.source,
-                None
-                if history.facts_given is None
-                else json.dumps(history.facts_given, sort_keys=True),
-                history.as_of,
-            ),
+            f"INSERT INTO history({', '.join(_HISTORY_COLUMNS)}, case_id, hash)"
+            f" VALUES ({', '.join('?' * (len(_HISTORY_COLUMNS) + 2))})",
+            (*values[1:], case_id, digest),
         )
-        return replace(after, facts=json.loads(facts), deadlines=tuple(deadlines))
+        return replace(row, hash=digest)
+
+    # -- the chain --------------------------------------------------------------------
+
+    def chain_problems(self, case_id: int) -> list[str]:
+        """Where a case's history no longer matches its hash chain: a row changed,
+        replaced, removed or put in between since it was written."""
+        problems = []
+        previous: str | None = None
+        expected = 1
+        for row in self.history(case_id):
+            if row.revision != expected:
+                problems.append(f"revision {expected} is missing from the history")
+                expected = row.revision
+            digest = row_hash(previous, _history_values(case_id, row))
+            if row.hash is None:
+                problems.append(f"revision {row.revision} has no hash")
+            elif row.hash != digest:
+                problems.append(
+                    f"revision {row.revision} does not match its hash: the row was changed "
+                    "after it was written, or a row before it was"
+                )
+            previous = row.hash
+            expected += 1
+        return problems
+
+    def head(self, case_id: int) -> str | None:
+        """The hash of a case's last history row."""
+        row = self.execute(
+            "SELECT hash FROM history WHERE case_id = ? ORDER BY revision DESC LIMIT 1",
+            (case_id,),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def missing_triggers(self) -> list[str]:
+        """The append-only triggers on ``history`` that should be there and are not."""
+        return self.dialect.missing_triggers(self.db)
+
+    def _chain_existing(self) -> int:
+        """Hash every history row that has none yet, in order (the upgrade to schema 3).
+        The append-only triggers are lifted for it inside the upgrade's transaction and put
+        back before it commits."""
+        for statement in self.dialect.drop_append_only:
+            self.execute(statement)
+        chained = 0
+        case_ids = [r[0] for r in self.execute("SELECT DISTINCT case_id FROM history").fetchall()]
+        for case_id in case_ids:
+            previous = None
+            for row in self.history(case_id):
+                digest = row_hash(previous, _history_values(case_id, row))
+                if row.hash != digest:
+                    self.execute(
+                        "UPDATE history SET hash = ? WHERE case_id = ? AND revision = ?",
+                        (digest, case_id, row.revision),
+                    )
+                    chained += 1
+                previous = digest
+        for statement in self.dialect.append_only:
+            self.execute(statement)
+        return chained
 
 
 _CASE_SELECT = (
-    "SELECT id, ref, process, version, hash, states, facts, revision, opened_on, last_on FROM cases"
+    "SELECT id, ref, process, version, hash, states, facts, revision, opened_on, last_on,"
+    " closed_on, withdrawn, wakes_on, calendar FROM cases"
 )
+
+#: The history columns every row stores (``case_id`` and ``hash`` aside), in order.
+_HISTORY_COLUMNS = (
+    "revision",
+    "happened_on",
+    "recorded_at",
+    "recorded_by",
+    "action",
+    "event",
+    "states_before",
+    "states_after",
+    "facts_changed",
+    "note",
+    "source",
+    "facts_given",
+    "as_of",
+    "corrects",
+    "void",
+    "row_format",
+)
+
+
+def _history_row(r: Sequence[Any]) -> HistoryRow:
+    return HistoryRow(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        json.loads(r[6]),
+        json.loads(r[7]),
+        json.loads(r[8]),
+        r[9],
+        r[10],
+        None if r[11] is None else json.loads(r[11]),
+        r[12],
+        r[13],
+        bool(r[14]),
+        r[15],
+        r[16] if len(r) > 16 else None,
+    )
+
+
+def _history_values(case_id: int, row: HistoryRow) -> tuple[Any, ...]:
+    """A history row's stored values, as the database holds them: the case first, then
+    :data:`_HISTORY_COLUMNS` in order."""
+    return (
+        case_id,
+        row.revision,
+        row.happened_on,
+        row.recorded_at,
+        row.recorded_by,
+        row.action,
+        row.event,
+        json.dumps(row.states_before),
+        json.dumps(row.states_after),
+        json.dumps(row.facts_changed, sort_keys=True),
+        row.note,
+        row.source,
+        None if row.facts_given is None else json.dumps(row.facts_given, sort_keys=True),
+        row.as_of,
+        row.corrects,
+        int(row.void),
+        row.row_format,
+    )
+
+
+def row_hash(previous: str | None, values: Sequence[Any]) -> str:
+    """SHA-256 over the previous row's hash and every stored field of a row, as git and
+    Certificate Transparency chain theirs: changing, removing or inserting a row breaks
+    every hash after it."""
+    import hashlib
+
+    text = json.dumps([previous, *values], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def store_digest(heads: Sequence[tuple[int, str | None]]) -> str:
+    """One hash over every case's head hash, in case order: a store's fingerprint."""
+    import hashlib
+
+    text = json.dumps([list(pair) for pair in heads], separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

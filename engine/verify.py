@@ -27,7 +27,7 @@ from typing import Any
 from .frozen import Frozen, field, replace
 from .loader import Bundle, LoadError, build_cached
 from .model import Process
-from .runtime import Refused, Runtime, blank_case, typed_facts
+from .runtime import Refused, Runtime, blank_case, record_input
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
 #: Who the replayed changes are recorded by. References, names and notes do not change a
@@ -152,6 +152,7 @@ class _Replayer:
             differences += _record_differences(record, again)
         if not rows:
             differences.append("it has no history to replay")
+        differences = self.store.chain_problems(record.id) + differences
         return Verdict(record.id, record.ref, len(rows), differences, notes)
 
 
@@ -176,82 +177,57 @@ def _replay(
     rows: list[HistoryRow],
     notes: list[str],
 ) -> tuple[list[HistoryRow], CaseRecord | None, str | None]:
-    """Take every row's change again, from an empty case: the history rows replay gives,
-    the case it ends with, and the refusal that stopped it, if any."""
-    old = [str(row.revision) for row in rows if row.facts_given is None]
+    """Record every row again, in recording order, from an empty case, through the very
+    function the runtime records with (:func:`engine.runtime.record_input`): the history
+    rows replay gives, the case it ends with, and the refusal that stopped it, if any."""
+    old = [str(row.revision) for row in rows if row.row_format is None]
     if old:
         notes.append(
-            f"revision{'s' if len(old) > 1 else ''} {', '.join(old)} "
-            f"{'were' if len(old) > 1 else 'was'} recorded before cspr kept what the operator "
-            "gave (schema 1); replayed from the facts changed and, for a tick, the dates it "
-            "marked"
+            f"revision{'s' if len(old) > 1 else ''} {_ranges(old)} "
+            f"{'were' if len(old) > 1 else 'was'} recorded before the case was derived from "
+            "its inputs (schema 2 or earlier): replayed as inputs, their steps not compared"
+            + (
+                "; some from the facts they changed (schema 1)"
+                if any(r.facts_given is None for r in rows if r.action != "tick")
+                else ""
+            )
         )
+    core = runtime.core(process)
     case: CaseRecord | None = None
     replayed: list[HistoryRow] = []
-    deadline_ids = itertools.count(1)  # as the store numbers deadlines it inserts
-    for row in rows:
+    for index, row in enumerate(rows):
         given = row.facts_changed if row.facts_given is None else row.facts_given
-        on = dt.date.fromisoformat(row.happened_on)
+        row_in = replace(row, facts_given=given, recorded_by=REPLAYER)
+        if row.action == "tick":
+            row_in = replace(row_in, as_of=_tick_as_of(row, record).isoformat())
         try:
             if row.action == "open":
-                blank = blank_case(record.id, None, process, record.hash, on)
-                case, again = runtime.opening(
-                    process, blank, typed_facts(process, given), on, REPLAYER, None
-                )
+                on = dt.date.fromisoformat(row.happened_on)
+                blank = blank_case(record.id, record.ref, process, record.hash, on)
+                outcome = record_input(core, blank, [], row_in)
             elif case is None:
                 return (
                     replayed,
                     None,
-                    (f"revision {row.revision}: the history does not start with 'open'"),
+                    f"revision {row.revision}: the history does not start with 'open'",
                 )
-            elif row.action in ("set", "send"):
-                case, again = runtime.changing(
-                    process,
-                    case,
-                    row.action,
-                    typed_facts(process, given),
-                    row.event or "" if row.action == "send" else None,
-                    on,
-                    REPLAYER,
-                    None,
-                )
-            elif row.action == "tick":
-                as_of = _tick_as_of(row, record)
-                ticked = runtime.ticking(process, case, as_of, REPLAYER, [])
-                if ticked is None:
-                    return (
-                        replayed,
-                        case,
-                        (
-                            f"revision {row.revision} (tick as of {as_of}): on replay the tick "
-                            "finds no deadline passed"
-                        ),
-                    )
-                case, again = ticked
             else:
-                return replayed, case, f"revision {row.revision}: unknown action '{row.action}'"
+                outcome = record_input(core, case, rows[:index], row_in)
         except Refused as error:
             return (
                 replayed,
                 case,
-                (f"revision {row.revision}: replaying '{row.action}' was refused: {error}"),
+                f"revision {row.revision}: replaying '{row.action}' was refused: {error}",
             )
-        if any(d.id is None for d in case.deadlines):
-            case = replace(
-                case,
-                deadlines=tuple(
-                    d if d.id is not None else replace(d, id=next(deadline_ids))
-                    for d in case.deadlines
-                ),
-            )
-        replayed.append(again)
-        if case.revision != row.revision:
-            return (
-                replayed,
-                case,
-                (f"revision {row.revision}: replay gives revision {case.revision}"),
-            )
+        case = outcome.case
+        replayed.append(outcome.row)
     return replayed, case, None
+
+
+def _ranges(revisions: list[str]) -> str:
+    if len(revisions) > 3:
+        return f"{revisions[0]} to {revisions[-1]}"
+    return ", ".join(revisions)
 
 
 _MARKED = re.compile(r"(\w+) (?:overdue|reached) \(due (\d{4}-\d{2}-\d{2})\)")
@@ -278,6 +254,8 @@ def _history_differences(rows: list[HistoryRow], replayed: list[HistoryRow]) -> 
     """Differences, revision by revision, in the steps reached and the facts changed."""
     differences = []
     for stored, again in zip(rows, replayed, strict=False):
+        if stored.row_format is None:
+            continue  # written under the rules before the record was derived
         where = (
             f"revision {stored.revision} ({' '.join(filter(None, [stored.action, stored.event]))})"
         )
@@ -288,6 +266,11 @@ def _history_differences(rows: list[HistoryRow], replayed: list[HistoryRow]) -> 
             differences.append(
                 f"{where}: steps after are {_listed(stored.states_after)}, "
                 f"replay gives {_listed(again.states_after)}"
+            )
+        if stored.action == "tick" and (again.event or None) != (stored.event or None):
+            differences.append(
+                f"{where}: raised {stored.event or 'nothing'}, replay raises "
+                f"{again.event or 'nothing'}"
             )
         if again.facts_changed != stored.facts_changed:
             differences.append(
@@ -313,6 +296,10 @@ def _record_differences(stored: CaseRecord, again: CaseRecord) -> list[str]:
         )
     if again.opened_on != stored.opened_on:
         differences.append(f"opened on {stored.opened_on}, replay gives {again.opened_on}")
+    for name in ("closed_on", "withdrawn", "wakes_on"):
+        kept, derived = getattr(stored, name), getattr(again, name)
+        if kept != derived:
+            differences.append(f"{where}: {name} is {kept}, replay gives {derived}")
     mine, theirs = _deadlines(stored.deadlines), _deadlines(again.deadlines)
     for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
         changed = [

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from engine.cli import main
 from engine.runtime import Refused, Runtime
 from engine.store import CaseChanged, SchemaOutdated, Store
+from tests.oldstores import make_old
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat
@@ -64,11 +65,17 @@ def test_deadline_met_or_missed_when_state_left(runtime):
 
 def test_overdue_while_open_and_tick_raises_event(runtime):
     open_mini(runtime)
-    assert {d.name: d.status for d in runtime.show("LA-1", D("2020-01-16")).deadlines} == {
+    assert {d.name: d.status for d in runtime.show("LA-1", D("2020-01-15")).deadlines} == {
         "notify_panel": "overdue",
-        "rapid_review": "overdue",
+        "rapid_review": "pending",
     }
+    # Shown as of the day after rapid_review's due date, the clock's own step is worked
+    # out on that day, as a tick would record it: the review is late, its event raised.
+    ahead = runtime.show("LA-1", D("2020-01-16"))
+    assert "reviewing_late" in ahead.record.states
+    assert runtime.store.find("LA-1").revision == 1  # shown, not recorded
     report = runtime.tick(D("2020-01-16"), by="clock")
+    assert runtime.show("LA-1", D("2020-01-16")).as_json()["states"] == ahead.as_json()["states"]
     assert {(r["deadline"], r["raised"]) for r in report} == {
         ("notify_panel", None),
         ("rapid_review", "review_late"),
@@ -237,9 +244,7 @@ def test_a_schema_1_store_is_upgraded_in_place_keeping_its_cases(store_location)
     with Store(path) as store:
         open_mini(Runtime(store), abuse_or_neglect="known")
         # Make it look as a schema-1 store did: no columns for what the operator gave.
-        store.execute("ALTER TABLE history DROP COLUMN facts_given")
-        store.execute("ALTER TABLE history DROP COLUMN as_of")
-        store.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        make_old(store, 1)
     # Normal commands refuse it, and say what to do; nothing is changed.
     refused = CliRunner().invoke(main, ["--db", path, "case", "show", "LA-1"])
     assert refused.exit_code == 1
@@ -248,9 +253,9 @@ def test_a_schema_1_store_is_upgraded_in_place_keeping_its_cases(store_location)
         Store(path)
     upgraded = CliRunner().invoke(main, ["--db", path, "db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "upgraded from schema 1 to 2" in upgraded.output
+    assert "upgraded from schema 1 to 3" in upgraded.output
     with Store(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         (row,) = store.history(store.find("LA-1").id)
         assert row.action == "open" and row.facts_given is None
         Runtime(store).send("LA-1", "panel_notified", on=D("2019-12-31"))

@@ -17,6 +17,7 @@ from engine.cli import main
 from engine.runtime import Runtime
 from engine.store import Store
 from engine.verify import verify_all, verify_case
+from tests.oldstores import make_old
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat
@@ -139,9 +140,7 @@ def test_a_schema_1_history_is_replayed_from_the_facts_it_changed(tmp_path):
     path = tmp_path / "old.db"
     with Store(path) as store:
         step_cases(Runtime(store))
-        store.db.execute("ALTER TABLE history DROP COLUMN facts_given")
-        store.db.execute("ALTER TABLE history DROP COLUMN as_of")
-        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        make_old(store, 1)
     with Store(path, upgrade=True) as store:  # as `cspr db upgrade` opens it
         verdicts = {v.ref: v for v in verify_all(store)}
     assert verdicts["LA-1"].ok, verdicts["LA-1"].differences
