@@ -13,14 +13,18 @@ Months and years are calendar months and years, clamped to the end of a shorter 
 ``holidays`` and ``dateutil`` are imported only when first needed, because many CLI
 commands never compute a date and their start-up time should not pay for these imports.
 The package's bank holidays are kept in the user's cache folder once asked for, so most
-commands never import it at all (see :func:`_holidays_in`).
+commands never import it at all; but the list read back is used only if it is, digest
+for digest, the list this code knows the installed release gives, so the cache can make
+counting faster and never change a date (see :data:`_KNOWN_HOLIDAY_LISTS`).
+:func:`calendar_fingerprint` says which bank holidays due dates are counted with.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import functools
 import json
+import os
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
@@ -38,6 +42,7 @@ __all__ = [
     "add_working_days",
     "bank_holiday",
     "bank_holidays_between",
+    "calendar_fingerprint",
     "compute_due",
     "describe_rule",
     "is_working_day",
@@ -66,30 +71,35 @@ _MONTH_NAMES = (
 
 # -- bank holidays ----------------------------------------------------------------------
 
-# Filled lazily, one year at a time: the holidays package computes a whole year at once
-# and a tick over many cases asks about the same few years again and again.
+# Filled lazily: the holidays package computes a whole year at once and a tick over many
+# cases asks about the same few years again and again.
 _HOLIDAYS: dict[int, dict[dt.date, str]] = {}
 # Ordinals of the bank holidays that fall on a weekday, sorted, so that whole weeks can be
 # skipped arithmetically and only these need counting (weekend holidays cost nothing).
 _WEEKDAY_HOLIDAY_ORDINALS: dict[int, list[int]] = {}
-# Years are asked of the holidays package in blocks of this many, and the answers kept in
-# the user's cache folder (see :mod:`engine.cache`) under the installed package's
-# identity: importing the package and building its calendar takes a third of a second,
-# more than all the rest of ``cspr case show``.
+# Years outside FIRST_YEAR..LAST_YEAR (and every year, when the list cannot be kept in the
+# cache folder) are asked of the holidays package in blocks of this many.
 _BLOCK = 20
+
+#: For each release of the holidays package this code knows, the SHA-256 digest of the
+#: list it gives for 1900 to 2199 (:func:`_holiday_list_bytes`). Importing the package and
+#: building its calendar takes a third of a second, more than all the rest of ``cspr case
+#: show``, so that list is kept in the user's cache folder (see :mod:`engine.cache`); but
+#: an entry is used only if its digest is the one written here, so no cache file, whoever
+#: wrote it, can add, move or remove a bank holiday. A release not listed here is asked
+#: every time (correct, but slower): add its line, from ``python -m engine.calendar``.
+_KNOWN_HOLIDAY_LISTS: dict[str, str] = {
+    "0.109": "e6233393d53c8e67653c5eb9291926c1673b88fb97c60d5305fa636c4e93419a",
+}
 
 
 def _holidays_in(year: int) -> dict[dt.date, str]:
     """England and Wales bank holidays of ``year``, date → name (cached)."""
     found = _HOLIDAYS.get(year)
     if found is None:
-        if not _HOLIDAYS:
-            _HOLIDAYS.update(_read_holiday_cache())
-        found = _HOLIDAYS.get(year)
-    if found is None:
-        first = year - year % _BLOCK
-        _HOLIDAYS.update(_holidays_from_package(range(first, first + _BLOCK)))
-        _write_holiday_cache()
+        if not (FIRST_YEAR <= year <= LAST_YEAR and _load_known_list()):
+            first = year - year % _BLOCK
+            _HOLIDAYS.update(_holidays_from_package(range(first, first + _BLOCK)))
         found = _HOLIDAYS[year]
     return found
 
@@ -98,7 +108,9 @@ def _holidays_from_package(years: range) -> dict[int, dict[dt.date, str]]:
     """The holidays package's answer for ``years``: the source of truth."""
     import holidays  # lazily: see the module docstring
 
-    table = holidays.country_holidays("GB", subdiv="ENG", years=years)
+    # In English whatever the locale: under LANG=C.UTF-8 the package names Whit Monday
+    # "Pentecost Monday", and the list must read the same on every machine.
+    table = holidays.country_holidays("GB", subdiv="ENG", years=years, language="en_GB")
     found: dict[int, dict[dt.date, str]] = {year: {} for year in years}
     for day, name in sorted(table.items()):
         if day.year in found:
@@ -107,48 +119,94 @@ def _holidays_from_package(years: range) -> dict[int, dict[dt.date, str]]:
     return found
 
 
-def _holiday_cache_name() -> str | None:
-    """The cache entry for the installed holidays package: named by where it is and when
-    its files were written, so that upgrading it starts a new entry. (A CRC keeps the name
-    short; it is not a secret, and ``hashlib`` would take longer to import than the rest.)"""
-    import zlib
+@functools.lru_cache(maxsize=1)
+def _holidays_release() -> str | None:
+    """The installed holidays package's version, read from its ``.dist-info`` folder
+    beside it (``importlib.metadata`` would take 30 ms to import); ``None`` if that
+    cannot be told for sure."""
     from importlib.util import find_spec
 
     spec = find_spec("holidays")
     if spec is None or not spec.submodule_search_locations:
         return None
     package = Path(next(iter(spec.submodule_search_locations)))
-    identity = [str(package)]
-    for name in ("__init__.py", "countries/united_kingdom.py", "holiday_base.py"):
-        with contextlib.suppress(OSError):
-            stat = (package / name).stat()
-            identity.append(f"{name}:{stat.st_mtime_ns}:{stat.st_size}")
-    digest = zlib.crc32("\n".join(identity).encode())
-    return f"bank-holidays-GB-ENG-{digest:08x}.json"
-
-
-def _read_holiday_cache() -> dict[int, dict[dt.date, str]]:
-    name = _holiday_cache_name()
-    data = cache.read(name) if name else None
-    if data is None:
-        return {}
     try:
-        return {
-            int(year): {dt.date.fromisoformat(day): str(title) for day, title in days}
-            for year, days in json.loads(data).items()
-        }
-    except (ValueError, TypeError, AttributeError):  # damaged: ask the package again
-        return {}
+        found = [
+            entry.name[len("holidays-") : -len(".dist-info")]
+            for entry in os.scandir(package.parent)
+            if entry.name.startswith("holidays-") and entry.name.endswith(".dist-info")
+        ]
+    except OSError:
+        return None
+    if len(found) != 1 or not re.fullmatch(r"[0-9][0-9A-Za-z.+]*", found[0]):
+        return None
+    return found[0]
 
 
-def _write_holiday_cache() -> None:
-    name = _holiday_cache_name()
-    if name:
-        table = {
-            str(year): [[day.isoformat(), title] for day, title in sorted(days.items())]
-            for year, days in sorted(_HOLIDAYS.items())
+def _holiday_list_bytes(table: Mapping[int, Mapping[dt.date, str]]) -> bytes:
+    """The bank holidays of FIRST_YEAR to LAST_YEAR in ``table``, written one way only:
+    what the cache entry holds and the known digests are taken of."""
+    days = [
+        [day.isoformat(), name]
+        for year in range(FIRST_YEAR, LAST_YEAR + 1)
+        for day, name in sorted(table[year].items())
+    ]
+    return json.dumps(days, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def _sha256(data: bytes) -> str:
+    try:  # the C module alone: hashlib would load OpenSSL, 4 ms of a command's start-up
+        from _sha256 import sha256  # type: ignore[import-not-found]  # Python 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12 on
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data).hexdigest()
+
+
+def _load_known_list() -> bool:
+    """Fill :data:`_HOLIDAYS` for FIRST_YEAR to LAST_YEAR from the cache folder, if it
+    holds exactly the list this code knows the installed package gives, or else from the
+    package (and keep that in the cache folder if it is the list known). ``False``, having
+    done nothing, if the release is not known or there is no cache folder."""
+    release = _holidays_release()
+    known = _KNOWN_HOLIDAY_LISTS.get(release or "")
+    if known is None or cache.folder() is None:
+        return False
+    name = f"bank-holidays-GB-ENG-{release}.json"
+    data = cache.read(name)
+    if data is not None and _sha256(data) == known:
+        table: dict[int, dict[dt.date, str]] = {
+            year: {} for year in range(FIRST_YEAR, LAST_YEAR + 1)
         }
-        cache.write(name, json.dumps(table, indent=0).encode())
+        for day, title in json.loads(data):
+            date = dt.date.fromisoformat(day)
+            table[date.year][date] = title
+        _HOLIDAYS.update(table)
+        return True
+    table = _holidays_from_package(range(FIRST_YEAR, LAST_YEAR + 1))
+    _HOLIDAYS.update(table)
+    data = _holiday_list_bytes(table)
+    if _sha256(data) == known:  # else the package was changed in place: it is still right
+        cache.write(name, data)
+    return True
+
+
+def calendar_fingerprint() -> str:
+    """What this engine counts working days with, for recording beside a case's due
+    dates: the holidays package's release and the SHA-256 digest of every bank holiday
+    date from FIRST_YEAR to LAST_YEAR (one ``YYYY-MM-DD`` a line), for example
+    ``holidays 0.109; sha256:3f1c…``. Two engines with the same fingerprint skip the same
+    days; a new release of the package that moves no date keeps the digest."""
+    days = sorted(day for year in range(FIRST_YEAR, LAST_YEAR + 1) for day in _holidays_in(year))
+    digest = _sha256("\n".join(day.isoformat() for day in days).encode())
+    release = _holidays_release()
+    if release is None:
+        import holidays  # the version could not be read beside it
+
+        release = str(holidays.__version__)
+    return f"holidays {release}; sha256:{digest}"
 
 
 def _weekday_holiday_ordinals(year: int) -> list[int]:
@@ -633,3 +691,9 @@ def describe_rule(rule: DueRule, label: Callable[[str], str] = str, *, inner: bo
         # Nested, the parts go in brackets so their semicolons do not run into ours.
         return f"the earliest of ({parts})" if inner else f"by the earliest of: {parts}"
     raise TypeError(f"not a due rule: {rule!r}")
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
+    # The line to add to _KNOWN_HOLIDAY_LISTS for the installed holidays package.
+    listed = _holidays_from_package(range(FIRST_YEAR, LAST_YEAR + 1))
+    print(f'    "{_holidays_release()}": "{_sha256(_holiday_list_bytes(listed))}",')

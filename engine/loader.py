@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import pickle
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -266,13 +265,15 @@ def build_cached(bundle: Bundle) -> Process:
     """:func:`build`, remembered per bundle in memory and on disk.
 
     Building checks the schema (jsonschema is slow to import) and every rule; a bundle
-    never changes once hashed, so its model is pickled under the user's cache folder,
-    keyed by the bundle hash and the engine version, and reused by later commands.
+    never changes once hashed, so its model is kept as plain data (never a pickle: see
+    :mod:`engine.cache`) in the user's cache folder, keyed by the bundle hash and the
+    engine version, and reused by later commands.
     """
     process = _cached_model(bundle.hash)
     if process is None:
         process = build(bundle)
-        cache.write(_cache_name(bundle.hash), pickle.dumps(process, pickle.HIGHEST_PROTOCOL))
+        with contextlib.suppress(TypeError):  # a value plain data cannot hold: not kept
+            cache.write(_cache_name(bundle.hash), cache.encode(process))
     _BY_HASH[bundle.hash] = process
     return process
 
@@ -299,20 +300,33 @@ def _cached_model(hash_: str) -> Process | None:
     data = cache.read(_cache_name(hash_))
     if data is None:
         return None
-    with contextlib.suppress(Exception):  # a stale or damaged entry is just rebuilt
-        process = pickle.loads(data)
+    with contextlib.suppress(cache.DecodeError):  # a stale or damaged entry is rebuilt
+        process = cache.decode(data, _model_records())
         if isinstance(process, Process):
             return process
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _model_records() -> dict[str, type]:
+    """The only classes a model read from the cache folder may be made of."""
+    from . import expressions, model
+
+    names = {
+        model: "Location Source Role Fact Condition Duration Within Before OnDate EarliestOf"
+        " Deadline Transition State Process",
+        expressions: "Name Literal ListValue Not And Or Compare IsSet IsActive Expression",
+    }
+    return {name: getattr(module, name) for module, line in names.items() for name in line.split()}
+
+
 def _cache_name(hash_: str) -> str:
-    return f"{hash_}-{_engine_stamp()}.pickle"
+    return f"{hash_}-{_engine_stamp()}.model.json"
 
 
 @functools.lru_cache(maxsize=1)
 def _engine_stamp() -> str:
-    """Changes whenever the engine's model code changes, so old pickles are not reused.
+    """Changes whenever the engine's model code changes, so old models are not reused.
 
     Made of each file's size and modification time, as Python checks its own bytecode
     against its source: reading and hashing the files cost more than the rest of a
@@ -322,6 +336,7 @@ def _engine_stamp() -> str:
     sources = (
         "model.py",
         "frozen.py",
+        "cache.py",
         "expressions.py",
         "loader.py",
         "checks.py",

@@ -91,7 +91,7 @@ def test_a_pinned_model_not_cached_is_built_from_its_text(empty_cache: Path) -> 
     loader.build_cached.cache_clear()
     found = loader.process_for_hash(bundle.hash, bundle.to_json)
     assert found.id == "scr"
-    assert list(empty_cache.glob(f"{bundle.hash}-*.pickle"))
+    assert list(empty_cache.glob(f"{bundle.hash}-*.model.json"))
 
 
 def test_cache_entries_are_written_whole(empty_cache: Path) -> None:
