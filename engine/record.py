@@ -102,6 +102,8 @@ class Change(Frozen):
     sources: list[str] = field(default_factory=list)
     #: Deadlines that passed, as ``{"deadline", "due", "raised"}``.
     passed: list[dict[str, Any]] = field(default_factory=list)
+    #: Transitions the clock's own steps took, each with its date.
+    moves: list[tuple[dt.date, Transition]] = field(default_factory=list)
 
 
 class Core:
@@ -153,7 +155,7 @@ class Core:
         current = {**fact_values.from_json(self.process, case.facts), **given}
         after, sources, journal = self._advance(case, current, entry.event, on)
         if entry.event is not None and not _took(journal, entry.event):
-            raise Refused(self._why_not(case, after, journal, given, entry.event, on))
+            raise Refused(self._why_not(after, moved.moves, journal, given, entry.event, on))
         done = self.clock(after, on)
         return Change(done.case, sources, moved.passed + done.passed)
 
@@ -166,6 +168,7 @@ class Core:
         looked at again on each day their answer can change."""
         passed: list[dict[str, Any]] = []
         sources: list[str] = []
+        moves: list[tuple[dt.date, Transition]] = []
         while True:
             at = dt.date.fromisoformat(case.last_on)
             due_rows = [
@@ -184,19 +187,25 @@ class Core:
                 break
             day = min(candidates)
             if day == next_deadline:
-                case = self._pass_deadlines(case, day, passed, sources)
+                case = self._pass_deadlines(case, day, passed, sources, moves)
             else:
-                case, more, _ = self._advance(
+                case, more, journal = self._advance(
                     case, fact_values.from_json(self.process, case.facts), None, day
                 )
                 sources += more
+                moves += [(day, item) for kind, item in journal if kind == "transition"]
             case = replace(case, last_on=max(case.last_on, day.isoformat()))
         if until.isoformat() > case.last_on:
             case = replace(case, last_on=until.isoformat())
-        return Change(case, sources, passed)
+        return Change(case, sources, passed, moves)
 
     def _pass_deadlines(
-        self, case: CaseRecord, day: dt.date, passed: list[dict[str, Any]], sources: list[str]
+        self,
+        case: CaseRecord,
+        day: dt.date,
+        passed: list[dict[str, Any]],
+        sources: list[str],
+        moves: list[tuple[dt.date, Transition]],
     ) -> CaseRecord:
         """Mark the deadlines whose day after has come by ``day``, and raise their events
         in order of due date."""
@@ -221,6 +230,7 @@ class Core:
                 facts = fact_values.from_json(self.process, case.facts)
                 case, more, journal = self._advance(case, facts, event, day)
                 sources += more
+                moves += [(day, item) for kind, item in journal if kind == "transition"]
                 if event and _took(journal, event):
                     entry["raised"] = event
             passed.append(entry)
@@ -326,16 +336,16 @@ class Core:
 
     def _why_not(
         self,
-        case: CaseRecord,
         after: CaseRecord,
+        clock_moves: list[tuple[dt.date, Transition]],
         journal: list[tuple[str, Any]],
         given: Mapping[str, Any],
         event: str,
         on: dt.date,
     ) -> str:
-        """Why the interpreter did not take ``event``: what happened first (automatic
-        steps its own facts or date allowed), then the explainer's words on the steps
-        the case was in when the event came."""
+        """Why the interpreter did not take ``event``: the explainer's words on the steps
+        the case was in when the event came, and what happened first (the clock's own
+        steps up to that date, and automatic steps the event's own facts allowed)."""
         first = [item for kind, item in journal if kind == "transition"]
         facts = fact_values.from_json(self.process, after.facts)
         check = explain.check_event(self.process, after.states, facts, event, on)
@@ -351,6 +361,12 @@ class Core:
                 f" (first, on {on.isoformat()}, {'with ' + cause + ', ' if cause else ''}"
                 f"the case moved automatically: {moves})"
             )
+        if clock_moves:
+            by_day: dict[dt.date, list[str]] = {}
+            for day, transition in clock_moves:
+                by_day.setdefault(day, []).append(_move_words(self.process, transition))
+            said = "; ".join(f"on {day.isoformat()}, {', '.join(m)}" for day, m in by_day.items())
+            reason += f" (before it, the case moved by itself as the dates came: {said})"
         return reason
 
     def next_wake(self, case: CaseRecord) -> str | None:

@@ -570,8 +570,13 @@ def describe_changes(process: Process, before: CaseRecord, after: CaseRecord) ->
     if after.withdrawn and not before.withdrawn:
         return ["the case is withdrawn: it was opened in error"]
     was, now = process.leaves(before.states), process.leaves(after.states)
-    if sorted(was) != sorted(now):
-        lines.append(f"now in {', '.join(now) or 'no step'} (was {', '.join(was) or 'no step'})")
+    entered = [process.states[s].label for s in now if s not in was]
+    left = [process.states[s].label for s in was if s not in now]
+    if entered or left:
+        lines.append(
+            f"now in {', '.join(entered) or 'no new step'}"
+            + (f" (no longer in {', '.join(left)})" if left else "")
+        )
     old, new = _by_occurrence(before.deadlines), _by_occurrence(after.deadlines)
     for key in dict.fromkeys([*old, *new]):
         name = key[1]
@@ -583,14 +588,13 @@ def describe_changes(process: Process, before: CaseRecord, after: CaseRecord) ->
             lines.append(f"{name}: no longer armed")
             continue
         assert a is not None and b is not None
-        if _word(a.status) != _word(b.status):
-            lines.append(f"{name}: {_word(a.status)} → {_word(b.status)}")
+        if _word(a) != _word(b):
+            lines.append(f"{name}: {_word(a)} → {_word(b)}")
         if a.due != b.due:
             lines.append(f"{name}: due {a.due or 'not known'} → {b.due or 'not known'}")
-        if (a.raised_on is None) != (b.raised_on is None):
-            deadline = process.deadline(b.state, b.name)
-            what = deadline.raises if deadline and deadline.raises else f"{name} passing"
-            lines.append(f"{what} {'now raised' if b.raised_on else 'no longer raised'}")
+        deadline = process.deadline(b.state, b.name)
+        if (a.raised_on is None) != (b.raised_on is None) and deadline and deadline.raises:
+            lines.append(f"{deadline.raises} {'now raised' if b.raised_on else 'no longer raised'}")
     if (before.closed_on or None) != (after.closed_on or None):
         lines.append(f"closed on {after.closed_on}" if after.closed_on else "no longer closed")
     return lines
@@ -606,8 +610,11 @@ def _by_occurrence(rows: Iterable[DeadlineRow]) -> dict[tuple[str, str, int], De
     return keyed
 
 
-def _word(status: str) -> str:
-    return "pending" if status == "open" else status
+def _word(row: DeadlineRow) -> str:
+    """A deadline's status as recorded: an open one is overdue once it has passed."""
+    if row.status == "open":
+        return "overdue" if row.raised_on else "pending"
+    return row.status
 
 
 def _passed_words(process: Process, passed: Mapping[str, Any]) -> str:

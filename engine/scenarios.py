@@ -109,33 +109,52 @@ def _play(runtime: Runtime, path: Path, document: yamlsource.Document, outcome: 
     outcome.process_file = runtime.process_of(record).file
     for index, step in enumerate(data["steps"]):
         here = document.where(("steps", index))
-        if "on" in step:
+        if "on" in step and "correct" not in step:  # a correction's date is the entry's
             today = _date(document, ("steps", index, "on"), step["on"])
         try:
             if "send" in step:
                 _attempt(
-                    runtime.send,
+                    runtime.change,
                     step,
                     here,
                     outcome,
                     key,
+                    "send",
+                    step.get("facts") or {},
                     step["send"],
-                    on=today,
-                    facts=step.get("facts") or {},
-                    note=step.get("note"),
-                    by="scenario",
+                    today,
+                    "scenario",
+                    step.get("note"),
                 )
             elif "set" in step:
+                if not step["set"]:
+                    raise Refused(f"{here}: give at least one fact to set")
                 _attempt(
-                    runtime.set,
+                    runtime.change,
                     step,
                     here,
                     outcome,
                     key,
+                    "set",
                     step["set"],
-                    on=today,
-                    note=step.get("note"),
-                    by="scenario",
+                    None,
+                    today,
+                    "scenario",
+                    step.get("note"),
+                )
+            elif "correct" in step:
+                _attempt(
+                    runtime.correct,
+                    step,
+                    here,
+                    outcome,
+                    key,
+                    step["correct"],
+                    step["reason"],
+                    _date(document, ("steps", index, "on"), step["on"]) if "on" in step else None,
+                    step.get("facts") or {},
+                    bool(step.get("void")),
+                    "scenario",
                 )
             elif "tick" in step:
                 today = _date(document, ("steps", index, "tick"), step["tick"])
@@ -155,7 +174,7 @@ def _play(runtime: Runtime, path: Path, document: yamlsource.Document, outcome: 
 def _attempt(action, step, here: Location, outcome: Outcome, *args, **kwargs) -> None:
     expected_refusal = step.get("refused", False)
     try:
-        action(*args, **kwargs)
+        done = action(*args, **kwargs)
     except Refused as error:
         if not expected_refusal:
             outcome.failures.append(f"{here}: refused: {error}")
@@ -167,6 +186,12 @@ def _attempt(action, step, here: Location, outcome: Outcome, *args, **kwargs) ->
         return
     if expected_refusal:
         outcome.failures.append(f"{here}: expected a refusal, but it was accepted")
+    said = "; ".join(getattr(done, "changes", None) or [])
+    for words in step.get("changes") or []:
+        if words not in said:
+            outcome.failures.append(
+                f"{here}: expected the change to say '{words}'; it said: {said or 'nothing'}"
+            )
 
 
 def _check(

@@ -109,23 +109,25 @@ def test_a_changed_history_row_is_reported_at_its_revision(store):
         'UPDATE history SET facts_given = \'{"abuse_or_neglect": "not_suspected"}\''
         f" WHERE revision = 2 AND case_id = {LA_1}",
     )
-    (text,) = differences(store)["LA-1"][:1]
-    assert text.startswith("revision 2 (set): facts changed abuse_or_neglect is 'known'")
+    chain, replayed = differences(store)["LA-1"][:2]
+    assert chain.startswith("revision 2 does not match its hash")
+    assert replayed.startswith("revision 2 (set): facts changed abuse_or_neglect is 'known'")
 
 
 def test_a_missing_history_row_is_reported(store):
     tamper_with_history(store, f"DELETE FROM history WHERE revision = 3 AND case_id = {LA_1}")
     text = "\n".join(differences(store)["LA-1"])
-    assert "revision 4" in text
+    assert "revision 3 is missing from the history" in text
+    assert "revision 4 does not match its hash" in text
 
 
-def test_a_tick_that_finds_nothing_on_replay_is_reported_and_replay_stops(store):
+def test_a_tick_moved_back_is_reported_by_its_hash_and_what_it_raised(store):
     tamper_with_history(
         store, f"UPDATE history SET as_of = '2019-12-22' WHERE action = 'tick' AND case_id = {LA_1}"
     )
-    assert differences(store)["LA-1"] == [
-        "revision 4 (tick as of 2019-12-22): on replay the tick finds no deadline passed"
-    ]
+    found = differences(store)["LA-1"]
+    assert found[0].startswith("revision 4 does not match its hash")
+    assert "revision 4 (tick review_late): raised review_late, replay raises nothing" in found
 
 
 def test_a_refused_replay_is_reported(store):
@@ -133,7 +135,7 @@ def test_a_refused_replay_is_reported(store):
         store, f"UPDATE history SET event = 'published' WHERE revision = 3 AND case_id = {LA_1}"
     )
     text = "\n".join(differences(store)["LA-1"])
-    assert "revision 3: replaying 'send' was refused: 'published' is not allowed now" in text
+    assert "revision 3: replaying 'send' was refused: 'published' is not expected now" in text
 
 
 def test_a_schema_1_history_is_replayed_from_the_facts_it_changed(tmp_path):
@@ -146,8 +148,9 @@ def test_a_schema_1_history_is_replayed_from_the_facts_it_changed(tmp_path):
     assert verdicts["LA-1"].ok, verdicts["LA-1"].differences
     assert verdicts["LA-2"].ok, verdicts["LA-2"].differences
     assert verdicts["LA-1"].notes == [
-        "revisions 1, 2, 3, 4 were recorded before cspr kept what the operator gave (schema 1);"
-        " replayed from the facts changed and, for a tick, the dates it marked"
+        "revisions 1 to 4 were recorded before the case was derived from its inputs (schema 2"
+        " or earlier): replayed as inputs, their steps not compared; some from the facts they"
+        " changed (schema 1)"
     ]
     shown = CliRunner().invoke(main, ["--db", str(path), "case", "verify", "--all"])
     assert shown.exit_code == 0
