@@ -67,11 +67,18 @@ class Problem(Frozen, order=True):
         }
 
 
+def _in_order(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems once each, by file, line, column and message (sorted on plain tuples:
+    comparing the records themselves is slow when a file has thousands of problems)."""
+    unique = {(p.where.file, p.where.line, p.where.column, p.message): p for p in problems}
+    return [unique[key] for key in sorted(unique)]
+
+
 class LoadError(Exception):
     """The process could not be loaded; ``problems`` says every reason."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = sorted(set(problems))
+        self.problems = _in_order(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
@@ -499,7 +506,7 @@ class _Builder:
                     locate=self.locate,
                 )
             )
-        return process, sorted(set(self.problems))
+        return process, _in_order(self.problems)
 
     def locate(self, when_at: Location, offset: int) -> Location:
         """Where the character at ``offset`` of the condition text starting at ``when_at``
@@ -927,8 +934,92 @@ def _listing(names: Iterable[str]) -> str:
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     import difflib  # only a misspelt name needs it: not imported for every command
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    names = _index_of(choices)
+    if isinstance(names, _NameIndex):
+        names = names.shortlist(word)
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return f" — did you mean '{close[0]}'?" if close else ""
+
+
+#: Up to this many names, a "did you mean" compares the word with every one (difflib).
+_FEW_NAMES = 200
+#: Beyond it, with at most this many names, those most like the word.
+_SHORTLIST = 8
+#: At most this many entries of the index of runs of letters are counted per word.
+_COUNTED = 1500
+
+
+class _NameIndex:
+    """Where to look for the names most like a word, without comparing it with them all.
+
+    First the names one slip of the keyboard away (a letter dropped, added, changed, or
+    two swapped): each name is filed under itself and each way of dropping one of its
+    letters, and so is the word, so that such names are found by a few look-ups.
+    Failing those, the names sharing the most runs of three characters with the word
+    (``^ab``, ``abc``, ..., ``yz$``), rarest runs first, counting a bounded number."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.near: dict[str, list[int]] = {}
+        filed = self.near.setdefault
+        for number, name in enumerate(names):
+            for i in range(len(name) + 1):  # the name itself, then each letter dropped
+                filed(name[:i] + name[i + 1 :], []).append(number)
+        self._runs: dict[str, list[int]] | None = None
+
+    def shortlist(self, word: str) -> list[str]:
+        found = sorted({n for variant in _dropped(word) for n in self.near.get(variant, ())})
+        if found:
+            return [self.names[number] for number in found[: _SHORTLIST * 4]]
+        return self.sharing_runs(word)
+
+    def sharing_runs(self, word: str) -> list[str]:
+        from collections import Counter
+        from itertools import chain, islice
+
+        if self._runs is None:  # made only when some word is more than a slip away
+            self._runs = {}
+            for number, name in enumerate(self.names):
+                for run in _runs(name):
+                    self._runs.setdefault(run, []).append(number)
+        postings = sorted((found for run in _runs(word) if (found := self._runs.get(run))), key=len)
+        shared = Counter(islice(chain.from_iterable(postings), _COUNTED))
+        return [self.names[number] for number, _ in shared.most_common(_SHORTLIST)]
+
+
+def _dropped(name: str) -> set[str]:
+    """A name and every way of dropping one of its letters."""
+    return {name, *(name[:i] + name[i + 1 :] for i in range(len(name)))}
+
+
+def _runs(name: str) -> set[str]:
+    """The runs of three characters of a name, its start and end marked."""
+    padded = f"^{name}$"
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+#: Indexes of the large collections of names asked about lately, by the collection's id
+#: (kept with the collection itself, so the id cannot be reused meanwhile).
+_INDEXES: dict[int, tuple[object, int, _NameIndex]] = {}
+
+
+def _index_of(choices: Iterable[str]) -> list[str] | _NameIndex:
+    """The names to look among: a plain list when they are few, else an index, made once
+    per collection (the checks ask about the same states or facts many times)."""
+    reusable = isinstance(choices, (Mapping, set, frozenset, list, tuple))
+    if reusable:
+        entry = _INDEXES.get(id(choices))
+        if entry is not None and entry[0] is choices and entry[1] == len(choices):  # type: ignore[arg-type]
+            return entry[2]
+    names = list(dict.fromkeys(str(c) for c in choices))
+    if len(names) <= _FEW_NAMES:
+        return names
+    index = _NameIndex(names)
+    if reusable:
+        if len(_INDEXES) >= 8:
+            del _INDEXES[next(iter(_INDEXES))]
+        _INDEXES[id(choices)] = (choices, len(choices), index)  # type: ignore[arg-type]
+    return index
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
