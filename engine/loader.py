@@ -255,6 +255,38 @@ def check_file(path: str | Path) -> list[Problem]:
     return []
 
 
+def check_file_report(path: str | Path) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) of a process file and the files it includes.
+
+    Problems are :func:`check_file`'s; warnings (``checks.warnings``: a declared source no
+    rule cites) do not make the file invalid. A bundle found valid before keeps its
+    warnings in its mark in the cache folder, so they are not worked out again.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return [Problem(Location(str(path), 1, 1), "no such process file")], []
+    bundle = read_bundle(path)
+    display_dir = _display(path.parent)
+    mark = _valid_mark(bundle.hash)
+    if not bundle.problems:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            kept = json.loads(cache.read(mark) or b"null")
+            if kept["dir"] == display_dir:
+                return [], [
+                    Problem(Location(w["file"], w["line"], w["column"]), w["message"])
+                    for w in kept["warnings"]
+                ]
+    process, problems = _Builder(bundle, display_dir).build()
+    if problems or process is None:
+        return problems, []
+    from .checks import warnings
+
+    found = _in_order(warnings(process))
+    kept = {"dir": display_dir, "warnings": [w.as_json() for w in found]}
+    cache.write(mark, json.dumps(kept).encode("utf-8"))
+    return [], found
+
+
 def _valid_mark(hash_: str) -> str:
     return f"{hash_}-{_engine_stamp()}.valid"
 
@@ -1157,6 +1189,8 @@ __all__ = [
     "Problem",
     "build",
     "build_cached",
+    "check_file",
+    "check_file_report",
     "did_you_mean",
     "load_process",
     "read_bundle",
