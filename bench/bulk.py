@@ -18,7 +18,7 @@ import datetime as dt
 from pathlib import Path
 
 from engine.runtime import Runtime
-from engine.store import Store
+from engine.store import HISTORY_COLUMNS, Store, row_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The day ``cspr tick --as-of`` runs on in the sweep.
@@ -58,7 +58,10 @@ def make_replay_store(path: Path, cases: int) -> None:
         rt = Runtime(store, ROOT / "processes")
         record = rt.open("cspr", steps.facts, on=steps.opened_on, by="bench", ref="REPLAY")
         for step in steps.steps:
-            rt.send("REPLAY", step.event, on=step.on, facts=step.facts, by="bench")
+            if step.raised:  # raised by a deadline passing: a tick records it
+                rt.tick(step.on, by="bench")
+            else:
+                rt.send("REPLAY", step.event, on=step.on, facts=step.facts, by="bench")
         _copy(store, [record.id] * (cases - 1))
 
 
@@ -88,8 +91,12 @@ def _copy(store: Store, templates: list[int]) -> None:
                     _with(row, columns["deadlines"], id=next_deadline, case_id=case_id)
                 )
                 next_deadline += 1
+            previous = None  # each copy's rows chained afresh: the case id is in every hash
             for row in rows["history"][template]:
-                batches["history"].append(_with(row, columns["history"], case_id=case_id))
+                names = columns["history"]
+                values = [case_id, *(row[names.index(c)] for c in HISTORY_COLUMNS)]
+                previous = row_hash(previous, values)
+                batches["history"].append(_with(row, names, case_id=case_id, hash=previous))
         for table, batch in batches.items():
             marks = ", ".join("?" for _ in columns[table])
             db.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)  # noqa: S608

@@ -48,6 +48,8 @@ class Step:
     event: str
     on: dt.date
     facts: dict[str, Any]
+    #: Raised by a deadline passing: our engine's clock sends it itself on that date.
+    raised: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,8 @@ def main_path(scenario: Path = SCENARIO) -> MainPath:
                 today = _date(step["tick"])
                 for entry in rt.tick(today, by="bench"):
                     if entry["raised"]:
-                        row = store.history(opened.id)[-1]
-                        steps.append(Step(entry["raised"], _date(row.happened_on), {}))
+                        day_after = _date(entry["due"]) + dt.timedelta(days=1)
+                        steps.append(Step(entry["raised"], day_after, {}, raised=True))
     return MainPath(process, bundle.hash, _date(data["opened_on"]), typed, opened, tuple(steps))
 
 
@@ -114,6 +116,9 @@ class Ours:
         self.record = self.path.opened
 
     def send(self, step: Step) -> None:
+        if step.raised:  # the clock raises it on its date
+            self.record = self.core.clock(self.record, step.on).case
+            return
         entry = Entry(self.record.revision + 1, "send", step.on, step.event, step.facts)
         self.record = self.core.apply(self.record, entry).case
 

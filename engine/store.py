@@ -558,7 +558,7 @@ class Store:
 
     def history(self, case_id: int) -> list[HistoryRow]:
         rows = self.execute(
-            f"SELECT {', '.join(_HISTORY_COLUMNS)}, hash FROM history WHERE case_id = ?"
+            f"SELECT {', '.join(HISTORY_COLUMNS)}, hash FROM history WHERE case_id = ?"
             " ORDER BY revision",
             (case_id,),
         )
@@ -731,8 +731,8 @@ class Store:
         digest = row_hash(previous[0] if previous else None, values)
         self._run(
             db,
-            f"INSERT INTO history({', '.join(_HISTORY_COLUMNS)}, case_id, hash)"
-            f" VALUES ({', '.join('?' * (len(_HISTORY_COLUMNS) + 2))})",
+            f"INSERT INTO history({', '.join(HISTORY_COLUMNS)}, case_id, hash)"
+            f" VALUES ({', '.join('?' * (len(HISTORY_COLUMNS) + 2))})",
             (*values[1:], case_id, digest),
         )
         return replace(row, hash=digest)
@@ -803,7 +803,7 @@ _CASE_SELECT = (
 )
 
 #: The history columns every row stores (``case_id`` and ``hash`` aside), in order.
-_HISTORY_COLUMNS = (
+HISTORY_COLUMNS = (
     "revision",
     "happened_on",
     "recorded_at",
@@ -847,7 +847,7 @@ def _history_row(r: Sequence[Any]) -> HistoryRow:
 
 def _history_values(case_id: int, row: HistoryRow) -> tuple[Any, ...]:
     """A history row's stored values, as the database holds them: the case first, then
-    :data:`_HISTORY_COLUMNS` in order."""
+    :data:`HISTORY_COLUMNS` in order."""
     return (
         case_id,
         row.revision,
