@@ -6,6 +6,15 @@ how to connect, how a write transaction begins and waits for other writers, the 
 column, the triggers that keep history append-only, and how a location is shown in
 messages (never with a password).
 
+A location is a SQLite file (or ``:memory:``), a ``postgresql://`` (or ``postgres://``)
+URL, or a libpq connection string of ``keyword=value`` pairs (``host=db user=clerk
+dbname=cases``): anything that starts with ``word=`` is taken for a connection string,
+never for a file name (write ``./name=x.db`` for such a file). A password, whether in the
+URL's user part (``clerk:PASSWORD@``), its query (``?password=PASSWORD``), percent-encoded
+or not, or a connection string's ``password=`` (or ``sslpassword=``), is never shown:
+:meth:`Dialect.display` hides it, and a driver's message that would quote it (libpq
+echoes parts of an address it cannot read) is not passed on.
+
 psycopg is imported only when a ``postgresql://`` location is opened, so the SQLite store
 (and ``cspr`` start-up) never pays for it.
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -28,8 +38,177 @@ class ConnectError(Exception):
     """The store cannot be opened; the message says why, for an operator."""
 
 
+#: A libpq connection string starts with a keyword and ``=`` (``host=db user=clerk``).
+_CONNINFO = re.compile(r"\s*[A-Za-z_]+\s*=")
+
+#: A keyword and its ``=`` inside a connection string.
+_CONNINFO_KEY = re.compile(r"([^\s=]+)\s*=\s*")
+
+#: Connection keywords whose values are never shown.
+SECRET_KEYWORDS = frozenset({"password", "sslpassword"})
+
+#: What replaces a secret in what is shown.
+HIDDEN = "***"
+
+
 def is_postgres(location: str | Path) -> bool:
-    return str(location).startswith(POSTGRES_SCHEMES)
+    """Whether ``location`` names a PostgreSQL database (a URL or a connection string)."""
+    text = str(location)
+    return text.startswith(POSTGRES_SCHEMES) or is_conninfo(text)
+
+
+def is_conninfo(location: str) -> bool:
+    """Whether ``location`` is a libpq ``keyword=value`` connection string."""
+    return _CONNINFO.match(location) is not None
+
+
+def display_location(location: str | Path) -> str:
+    """``location`` as shown in messages: a PostgreSQL URL or connection string with
+    every password replaced by ``***``; a file name as it is."""
+    text = str(location)
+    if text.startswith(POSTGRES_SCHEMES):
+        return _shown_url(text)[0]
+    if is_conninfo(text):
+        return _shown_conninfo(text)[0]
+    return text
+
+
+def secrets_in(location: str | Path) -> list[str]:
+    """The passwords written in ``location`` (as written and percent-decoded), longest
+    first: what no message may contain."""
+    text = str(location)
+    if text.startswith(POSTGRES_SCHEMES):
+        found = _shown_url(text)[1]
+    elif is_conninfo(text):
+        found = _shown_conninfo(text)[1]
+    else:
+        return []
+    from urllib.parse import unquote
+
+    every = {variant for secret in found for variant in (secret, unquote(secret)) if variant}
+    return sorted(every, key=len, reverse=True)
+
+
+def _shown_url(url: str) -> tuple[str, list[str]]:
+    """(the URL with its passwords hidden, the passwords). The user part is taken to run
+    to the last ``@`` (a password may hold ``@``, ``/``, ``?`` or ``#``), so anything
+    after the user name up to there is hidden, whatever it is."""
+    scheme, _, rest = url.partition("://")
+    secrets: list[str] = []
+    shown = f"{scheme}://"
+    at = rest.rfind("@")
+    if at >= 0:
+        user, colon, password = rest[:at].partition(":")
+        if colon:
+            secrets.append(password)
+            shown += f"{user}:{HIDDEN}@"
+        else:
+            shown += f"{user}@"
+        rest = rest[at + 1 :]
+    path, question, query = rest.partition("?")
+    shown += path
+    if question:
+        from urllib.parse import unquote
+
+        params, hiding = [], False
+        for param in query.split("&"):
+            key, equals, value = param.partition("=")
+            if equals and unquote(key).strip().lower() in SECRET_KEYWORDS:
+                secrets.append(value)
+                params.append(f"{key}={HIDDEN}")
+                hiding = True
+            elif hiding and not equals:  # a password with an unencoded & in it
+                secrets.append(param)
+                params.append(HIDDEN)
+            else:
+                params.append(param)
+                hiding = False
+        shown += "?" + "&".join(params)
+    return shown, secrets
+
+
+def _shown_conninfo(text: str) -> tuple[str, list[str]]:
+    """(the connection string with its passwords hidden, the passwords), read as libpq
+    reads it: ``keyword = value`` pairs, a value in single quotes if it holds spaces,
+    with backslash escapes. Whatever cannot be read that way is hidden."""
+    shown: list[str] = []
+    secrets: list[str] = []
+    position, length = 0, len(text)
+    while True:
+        while position < length and text[position].isspace():
+            position += 1
+        if position >= length:
+            break
+        match = _CONNINFO_KEY.match(text, position)
+        if match is None:  # not keyword=value: perhaps the rest of a password
+            secrets.append(text[position:].strip())
+            shown.append(HIDDEN)
+            break
+        key, position = match.group(1), match.end()
+        value, raw, position, closed = _conninfo_value(text, position)
+        if key.lower() in SECRET_KEYWORDS:
+            secrets += [value, raw]
+            shown.append(f"{key}={HIDDEN}")
+        else:
+            shown.append(f"{key}={raw}")
+        if not closed:  # an unterminated quote: it may hold anything, a password too
+            secrets += [value, raw]
+            shown[-1] = f"{key}={HIDDEN}"
+            break
+    return " ".join(shown), secrets
+
+
+def _conninfo_value(text: str, position: int) -> tuple[str, str, int, bool]:
+    """(the value, as written, where it ends, whether a quoted value was closed)."""
+    start = position
+    value = []
+    quoted = position < len(text) and text[position] == "'"
+    if quoted:
+        position += 1
+    while position < len(text):
+        char = text[position]
+        if char == "\\" and position + 1 < len(text):
+            value.append(text[position + 1])
+            position += 2
+            continue
+        if (quoted and char == "'") or (not quoted and char.isspace()):
+            break
+        value.append(char)
+        position += 1
+    closed = not quoted or position < len(text)
+    if quoted and closed:
+        position += 1
+    return "".join(value), text[start:position], position, closed
+
+
+def scrub(message: str, location: str | Path) -> str | None:
+    """``message`` with every password written in ``location`` replaced by ``***``;
+    ``None`` if it cannot be shown safely (a password so short that hiding it would
+    hide other words too)."""
+    for secret in secrets_in(location):
+        if secret in message:
+            if len(secret) < 4:
+                return None
+            message = message.replace(secret, HIDDEN)
+    return message
+
+
+def _address_problem(location: str) -> str | None:
+    """Why libpq could not read a ``postgresql://`` URL, said without quoting it: a
+    ``%`` that does not start two hexadecimal digits, or percent-encoded bytes that are
+    not UTF-8 (libpq would quote the part, password and all, in its message)."""
+    if not location.startswith(POSTGRES_SCHEMES):
+        return None
+    if re.search(r"%(?![0-9A-Fa-f]{2})", location):
+        return "it has a % not followed by two hexadecimal digits: write % as %25"
+    from urllib.parse import unquote_to_bytes
+
+    for part in re.split(r"[:@/?&=#]", location):
+        try:
+            unquote_to_bytes(part).decode("utf-8")
+        except UnicodeDecodeError:
+            return "its percent-encoded characters are not UTF-8: write % as %25"
+    return None
 
 
 def with_search_path(url: str, schema: str) -> str:
@@ -75,8 +254,8 @@ class Dialect:
         self.location = location
 
     def display(self) -> str:
-        """The location as shown in messages."""
-        return self.location
+        """The location as shown in messages (never with a password)."""
+        return display_location(self.location)
 
     def connect(self, create: bool) -> Any:
         raise NotImplementedError
@@ -206,20 +385,6 @@ class PostgreSQL(Dialect):
     #: One cspr schema change at a time, across every machine sharing the database.
     schema_lock = ("SELECT pg_advisory_xact_lock(7243001)",)
 
-    def display(self) -> str:
-        from urllib.parse import quote, urlsplit, urlunsplit
-
-        parts = urlsplit(self.location)
-        if parts.password is None:
-            return self.location
-        user = quote(parts.username or "", safe="")
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        port = f":{parts.port}" if parts.port else ""
-        netloc = f"{user}:***@{host}{port}" if user else f":***@{host}{port}"
-        return urlunsplit(parts._replace(netloc=netloc))
-
     def connect(self, create: bool) -> Any:
         try:
             import psycopg
@@ -229,10 +394,22 @@ class PostgreSQL(Dialect):
             ) from None
         self.integrity_errors = (psycopg.errors.IntegrityError,)
         self.operational_errors = (psycopg.OperationalError,)
+        problem = _address_problem(self.location)
+        if problem:
+            raise ConnectError(f"cannot connect to {self.display()}: {problem}")
         try:
             db = psycopg.connect(self.location, autocommit=True, connect_timeout=10)
-        except psycopg.Error as error:
-            reason = " ".join(str(error).split()) or type(error).__name__
+        except psycopg.OperationalError as error:  # read, but not reached or refused
+            raise ConnectError(
+                f"cannot connect to {self.display()}: {self._reason(error)}"
+            ) from None
+        except (psycopg.Error, ValueError) as error:  # not read: libpq may quote any part
+            reason = (
+                "the address cannot be read (libpq's reason is not shown: it may quote "
+                "the password)"
+                if secrets_in(self.location)
+                else self._reason(error)
+            )
             raise ConnectError(f"cannot connect to {self.display()}: {reason}") from None
         db.execute(f"SET lock_timeout = '{WAIT_SECONDS}s'")
         return db
@@ -261,8 +438,13 @@ class PostgreSQL(Dialect):
         return type(error).__name__ in ("LockNotAvailable", "QueryCanceled")
 
     def lost(self, error: BaseException) -> str | None:
+        return f"the database stopped answering ({self._reason(error)})"
+
+    def _reason(self, error: BaseException) -> str:
+        """The driver's message in one line, without the password."""
         reason = " ".join(str(error).split()) or type(error).__name__
-        return f"the database stopped answering ({reason})"
+        shown = scrub(reason, self.location)
+        return shown if shown is not None else "the reason is not shown: it quotes the password"
 
 
 @functools.lru_cache(maxsize=256)

@@ -142,6 +142,26 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+#: The only kinds of address a diagram links to (``validate`` refuses any other in a
+#: source, and a case pinned to an older text may still hold one).
+LINK_SCHEMES = ("https", "http", "mailto")
+
+
+def link_address(url: str | None) -> str | None:
+    """``url`` if a diagram may link to it: an ``https://``, ``http://`` or ``mailto:``
+    address without spaces or control characters; ``None`` for anything else
+    (``javascript:``, ``data:``, ``file:``...), so the source is listed without a link."""
+    if not url or any(c.isspace() or c < " " or c == "\x7f" for c in url):
+        return None
+    scheme, colon, rest = url.partition(":")
+    scheme = scheme.lower()
+    if not colon or scheme not in LINK_SCHEMES:
+        return None
+    if scheme == "mailto":
+        return url if rest else None
+    return url if rest.startswith("//") and len(rest) > 2 else None
+
+
 def _lines(text: str, width: int = WRAP, suffix: str = "") -> str:
     """Wrapped, escaped text for an HTML-like label; ``suffix`` (markup) ends the last line."""
     body = '<BR ALIGN="LEFT"/>'.join(_esc(line) for line in wrap(text, width))
@@ -1213,7 +1233,8 @@ class _Drawing:
             if key not in self.cited:
                 continue
             source = self.process.sources.get(key)
-            href = f' HREF="{_esc(source.url)}"' if source and source.url else ""
+            address = link_address(source.url) if source else None
+            href = f' HREF="{_esc(address)}"' if address else ""
             tooltip = _esc(citation(self.process, key))
             lines = wrap(source.title if source else key, 56)
             rows = []
@@ -1695,10 +1716,18 @@ def _print_problems(document: bytes, paper: str) -> list[str]:
     return problems or ([] if found else ["has no pages"])
 
 
-def write_diagrams(directory: Path, folder: Path, paper: str = "a3") -> list[Path]:
+def write_diagrams(
+    directory: Path, folder: Path, paper: str = "a3", store_location: str | None = None
+) -> list[Path]:
     """Write dot, svg and a PDF for each paper (see :func:`pdf_name`) for every process in
-    ``folder``; the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
+    ``folder``; the paths written. Files there are replaced, but never the case store at
+    ``store_location`` or its companions (:class:`~engine.outputs.OutputError`)."""
+    from .outputs import OutputError, check_output, write_output
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot write {directory}: {error.strerror or error}") from None
     written = []
     for path in process_files(folder):
         process = _load(path)
@@ -1711,7 +1740,8 @@ def write_diagrams(directory: Path, folder: Path, paper: str = "a3") -> list[Pat
             outputs[pdf_name(path.stem, sheet, paper)] = print_pdf(process, sheet)
         for name, data in outputs.items():
             target = directory / name
-            target.write_bytes(data)
+            check_output(target, force=True, store_location=store_location)
+            write_output(target, data)
             written.append(target)
     return written
 
@@ -1738,6 +1768,12 @@ def _fail(message: str) -> None:
     help="Output format (default: from -o's suffix, else dot).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the -o file if it exists (never the case store or its -wal, -shm or "
+    "-journal files).",
+)
 @click.option("--case", "case_key", metavar="CASE", help="Overlay this case (its id or reference).")
 @click.option(
     "--as-of",
@@ -1781,6 +1817,7 @@ def diagram_command(
     process_or_file: str | None,
     fmt: str | None,
     output: str | None,
+    force: bool,
     case_key: str | None,
     as_of: str | None,
     paper: str,
@@ -1803,12 +1840,18 @@ def diagram_command(
       cspr diagram --write diagrams/
       cspr diagram --check diagrams/
     """
+    from .cli import store_location
+    from .outputs import OutputError, check_output, write_output
+
     folder = processes_dir(ctx)
     chosen_paper = None if paper == "none" else paper
+    store = store_location(ctx)
     try:
+        if output:  # before any work: a refused file is refused at once
+            check_output(output, force=force, store_location=store)
         if check_dir or write_dir:
             if write_dir:
-                written = write_diagrams(Path(write_dir), folder, chosen_paper or "a3")
+                written = write_diagrams(Path(write_dir), folder, chosen_paper or "a3", store)
                 for path in written:
                     click.echo(f"wrote {_shown(path)}")
             if check_dir:
@@ -1870,14 +1913,18 @@ def diagram_command(
                     err=True,
                 )
         if output:
-            Path(output).write_bytes(data)
+            check_output(output, force=force, store_location=store)  # again: time has passed
+            write_output(output, data)
             click.echo(f"wrote {output}", err=True)
         elif fmt in ("dot", "svg"):
             click.echo(data.decode("utf-8"), nl=False)
         else:
             target = Path(f"{process.id}.{fmt}")
-            target.write_bytes(data)
+            check_output(target, force=True, store_location=store)
+            write_output(target, data)
             click.echo(f"wrote {target}", err=True)
+    except OutputError as error:
+        _fail(f"cspr: {error}")
     except DotMissing:
         _fail(NOT_INSTALLED)
     except Stop as stop:
