@@ -181,3 +181,17 @@ def test_write_output_says_why_in_one_line(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"cannot write {tmp_path / 'missing' / 'x.svg'}: No such file or directory"
     )
+
+
+def test_writing_every_diagram_never_follows_a_link_onto_the_store(store: Path) -> None:
+    folder = store.parent
+    processes = folder / "processes"
+    processes.mkdir()
+    (processes / "mini.yaml").write_text(MINI.read_text(encoding="utf-8"), encoding="utf-8")
+    diagrams = folder / "diagrams"
+    diagrams.mkdir()
+    (diagrams / "mini.dot").symlink_to(store)
+    before = store_state(store)
+    result = cspr("--processes", str(processes), "diagram", "--write", "diagrams", cwd=folder)
+    assert_one_line(result, "cspr: refusing to write diagrams/mini.dot: it is the case store")
+    assert store_state(store) == before
