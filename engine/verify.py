@@ -35,7 +35,16 @@ from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 REPLAYER = "cspr verify"
 
 #: The stored fields of a deadline that replay must reproduce.
-DEADLINE_FIELDS = ("state", "name", "armed_on", "due", "status", "closed_on", "raised_on")
+DEADLINE_FIELDS = (
+    "state",
+    "name",
+    "armed_on",
+    "due",
+    "explanation",
+    "status",
+    "closed_on",
+    "raised_on",
+)
 
 
 class Verdict(Frozen):

@@ -308,3 +308,53 @@ def _random_value(chooser: random.Random, fact, on: dt.date):
     if fact.type == "integer":
         return str(chooser.randrange(0, 30))
     return "text"
+
+
+# -- stores written before the record -------------------------------------------------------
+
+
+def test_a_schema_2_store_is_upgraded_chained_and_derived_again(store_location):
+    """A store written at schema 2 (a tick row among its inputs) is upgraded in place: its
+    rows are chained, every case is derived again, and replay then matches."""
+    from tests.oldstores import make_old
+
+    with Store(store_location) as store:
+        runtime = Runtime(store)
+        open_mini(runtime)
+        runtime.send("LA-1", "panel_notified", on=D("2019-12-23"))
+        runtime.tick(D("2020-01-20"))
+        make_old(store, 2)
+    upgraded = CliRunner().invoke(main, ["--db", store_location, "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    lines = upgraded.output.splitlines()
+    assert lines[0].endswith("upgraded from schema 2 to 3")
+    assert "3 history row(s) chained by hash, in recording order" in lines[1]
+    assert "1 case(s) derived again from their history" in lines[2]
+    with Store(store_location) as store:
+        rows = store.history(store.find("LA-1").id)
+        assert [r.row_format for r in rows] == [None, None, None]
+        assert store.chain_problems(store.find("LA-1").id) == []
+        runtime = Runtime(store)
+        runtime.send("LA-1", "review_done", on=D("2020-01-22"))
+        (verdict,) = verify_all(store)
+        assert verdict.ok, verdict.differences
+        assert "recorded before the case was derived from its inputs" in verdict.notes[0]
+    shown = CliRunner().invoke(
+        main, ["--db", store_location, "case", "verify", "--all", "--digest"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines()[-1].startswith("digest of these cases' heads: ")
+
+
+def test_a_history_row_cannot_be_replaced_or_rewritten_unseen(tmp_path):
+    path = str(tmp_path / "cases.db")
+    with Store(path) as store:
+        open_mini(Runtime(store))
+        with pytest.raises(Exception, match="append-only"):
+            store.execute("INSERT OR REPLACE INTO history SELECT * FROM history WHERE revision = 1")
+        store.execute("DROP TRIGGER history_append_only_update")
+        store.execute("UPDATE history SET recorded_by = 'someone else' WHERE revision = 1")
+    shown = CliRunner().invoke(main, ["--db", path, "case", "verify", "--all"])
+    assert shown.exit_code == 1
+    assert "history_append_only_update are missing" in shown.output
+    assert "revision 1 does not match its hash" in shown.output
