@@ -570,6 +570,7 @@ def test_hostile_files_are_all_exercised():
         "nul_byte.yaml",
         "duplicate_keys.yaml",  # these two: tests/test_hostile.py
         "code_in_conditions.yaml",
+        "javascript_url.yaml",  # tests/test_source_urls.py
     }
 
 
