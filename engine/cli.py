@@ -225,13 +225,17 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     Example:
       cspr validate processes/ processes/extra.yaml
     """
-    from .loader import Problem, check_file
+    from .loader import Problem, check_file_report
     from .model import Location
 
     paths = paths or ("processes",)
     files, problems = _yaml_files(paths)
+    warnings = []
     for file in files:
-        problems.extend(check_file(file))
+        found, warned = check_file_report(file)
+        problems.extend(found)
+        warnings.extend(warned)
+    warnings = sorted(set(warnings))
     # Finding nothing to check (a wrong folder?) is a problem too, but not one inside a
     # file: as text it goes to stderr with the summary, in JSON with the other problems.
     nothing_found = not files and not problems
@@ -239,8 +243,16 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
         problems.append(Problem(Location(",".join(paths), 1, 1), "no process files found"))
     problems = sorted(set(problems))
     if as_json:
-        emit_json({"files": len(files), "problems": [p.as_json() for p in problems]})
+        emit_json(
+            {
+                "files": len(files),
+                "problems": [p.as_json() for p in problems],
+                "warnings": [w.as_json() for w in warnings],
+            }
+        )
     else:
+        for warning in warnings:
+            click.echo(f"{warning.where}: warning: {warning.message}", err=True)
         for problem in problems:
             click.echo(str(problem), err=nothing_found)
         if problems:
@@ -762,6 +774,8 @@ def db_upgrade(ctx) -> None:
         click.echo(f"{store.path}: upgraded from schema {was} to {now}")
         if store.chained:
             click.echo(f"  {store.chained} history row(s) chained by hash, in recording order")
+        for clash in store.look_alikes:
+            click.echo(f"  {clash}: kept, but look-alike references are refused from now on")
     if was is not None and was < 3:
         # From schema 3 a case is derived from its inputs: derive every case again.
         report = Runtime(store, ctx.find_root().params.get("processes")).rederive_all()

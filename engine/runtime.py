@@ -22,6 +22,7 @@ from .frozen import Frozen, field, replace
 from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
 from .model import Process, Transition
 from .record import Core, Entry, EntryRefused, Refused, entries_of, horizon_of, typed
+from .refs import normal as normal_ref
 from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
 PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
@@ -190,6 +191,8 @@ class Runtime:
             raise Refused(f"process '{process_name}' has problems:\n{error}") from None
         on = self._happened(on)
         typed = typed_facts(process, facts or {})
+        if ref is not None:
+            ref = normal_ref(ref)
         _check_ref(ref)
         _check_words(by, note)
         with self.store.transaction() as db:

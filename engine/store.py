@@ -75,10 +75,12 @@ def _schema(identity: str) -> list[str]:
             closed_on TEXT,
             withdrawn INTEGER NOT NULL DEFAULT 0,
             wakes_on TEXT,
-            calendar TEXT
+            calendar TEXT,
+            ref_key TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS cases_process ON cases(process)",
         "CREATE INDEX IF NOT EXISTS cases_wakes ON cases(wakes_on)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS cases_ref_key ON cases(ref_key)",
         _deadlines_table("deadlines", identity),
         *_DEADLINE_INDEXES,
         """CREATE TABLE IF NOT EXISTS history (
@@ -145,6 +147,7 @@ _UPGRADES: dict[int, list[str]] = {
         "ALTER TABLE cases ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE cases ADD COLUMN wakes_on TEXT",
         "ALTER TABLE cases ADD COLUMN calendar TEXT",
+        "ALTER TABLE cases ADD COLUMN ref_key TEXT",
         "CREATE INDEX IF NOT EXISTS cases_wakes ON cases(wakes_on)",
         "ALTER TABLE history ADD COLUMN corrects INTEGER",
         "ALTER TABLE history ADD COLUMN void INTEGER NOT NULL DEFAULT 0",
@@ -271,6 +274,8 @@ class Store:
         self._in_transaction = False
         #: History rows given a hash by the upgrade to schema 3.
         self.chained = 0
+        #: References that look like an earlier case's, found by the upgrade to schema 3.
+        self.look_alikes: list[str] = []
         try:
             self._check_schema(create, upgrade)
         except BaseException:
@@ -354,10 +359,33 @@ class Store:
                     if target == 3:
                         self._rebuild_deadlines()
                         self.chained = self._chain_existing()
+                        self.look_alikes = self._key_references()
                 self.execute(
                     "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
                 )
         return version, SCHEMA_VERSION
+
+    def _key_references(self) -> list[str]:
+        """Each reference's skeleton, so that look-alikes are refused from now on (the
+        upgrade to schema 3). A case whose reference looks like an earlier case's keeps
+        it, unkeyed, and is reported."""
+        from .refs import skeleton
+
+        seen: dict[str, tuple[int, str]] = {}
+        clashes = []
+        for case_id, ref in self.execute(
+            "SELECT id, ref FROM cases WHERE ref IS NOT NULL ORDER BY id"
+        ).fetchall():
+            key = skeleton(ref)
+            if key in seen:
+                clashes.append(
+                    f"case {case_id} '{ref}' looks like {seen[key][1]} (case {seen[key][0]})"
+                )
+                continue
+            seen[key] = (case_id, ref)
+            self.execute("UPDATE cases SET ref_key = ? WHERE id = ?", (key, case_id))
+        self.execute("CREATE UNIQUE INDEX IF NOT EXISTS cases_ref_key ON cases(ref_key)")
+        return clashes
 
     def _rebuild_deadlines(self) -> None:
         """The deadlines table again with the statuses of schema 3 (``lapsed``), its rows
@@ -526,6 +554,18 @@ class Store:
             if row is None:
                 row = self.execute(_CASE_SELECT + " WHERE ref = ?" + lock, (key,)).fetchone()
             if row is None:
+                from .refs import normal, skeleton
+
+                # As typed but for spaces, form, case or a look-alike letter: one case at most.
+                if normal(key) != key:
+                    row = self.execute(
+                        _CASE_SELECT + " WHERE ref = ?" + lock, (normal(key),)
+                    ).fetchone()
+                if row is None:
+                    row = self.execute(
+                        _CASE_SELECT + " WHERE ref_key = ?" + lock, (skeleton(key),)
+                    ).fetchone()
+            if row is None:
                 raise UnknownCase(f"no case '{key}' in {self.path}")
             return self._record(row)
 
@@ -603,13 +643,25 @@ class Store:
         opened_on: str,
         now: str,
     ) -> int:
+        from .refs import skeleton
+
+        key = None if ref is None else skeleton(ref)
+        if key is not None:
+            same = self._run(db, "SELECT id, ref FROM cases WHERE ref_key = ?", (key,)).fetchone()
+            if same is not None:
+                raise StoreError(
+                    f"a case with reference '{ref}' already exists"
+                    if same[1] == ref
+                    else f"'{ref}' looks like {same[1]} (case {same[0]}): choose a reference "
+                    "that cannot be mistaken for another"
+                )
         try:
             rows = self._run(
                 db,
                 "INSERT INTO cases(ref, process, version, hash, states, facts, revision,"
-                " opened_on, last_on, updated_at)"
-                " VALUES (?, ?, ?, ?, '[]', '{}', 0, ?, ?, ?) RETURNING id",
-                (ref, process, version, hash_, opened_on, opened_on, now),
+                " opened_on, last_on, updated_at, ref_key)"
+                " VALUES (?, ?, ?, ?, '[]', '{}', 0, ?, ?, ?, ?) RETURNING id",
+                (ref, process, version, hash_, opened_on, opened_on, now, key),
             ).fetchall()
         except self.dialect.integrity_errors:
             raise StoreError(f"a case with reference '{ref}' already exists") from None

@@ -13,7 +13,7 @@ from engine.store import Store
 ADDED: dict[int, dict[str, list[str]]] = {
     2: {"history": ["facts_given", "as_of"]},
     3: {
-        "cases": ["closed_on", "withdrawn", "wakes_on", "calendar"],
+        "cases": ["closed_on", "withdrawn", "wakes_on", "calendar", "ref_key"],
         "history": ["corrects", "void", "row_format", "hash"],
     },
 }
@@ -24,6 +24,7 @@ def make_old(store: Store, version: int) -> None:
     with store.transaction():
         if version < 3:
             store.execute("DROP INDEX IF EXISTS cases_wakes")
+            store.execute("DROP INDEX IF EXISTS cases_ref_key")
             if store.dialect.name == "sqlite":
                 store.execute("DROP TRIGGER IF EXISTS history_append_only_replace")
         for added in range(3, version, -1):

@@ -358,3 +358,27 @@ def test_a_history_row_cannot_be_replaced_or_rewritten_unseen(tmp_path):
     assert shown.exit_code == 1
     assert "history_append_only_update are missing" in shown.output
     assert "revision 1 does not match its hash" in shown.output
+
+
+# -- references -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "look_alike", ["LA-7 ", " LA-7", "la-7", "ＬＡ-7", "LА-7", "LA‐7"]
+)  # trailing and leading space, lower case, full width, Cyrillic А, Unicode hyphen
+def test_a_reference_that_looks_like_another_is_refused(runtime, look_alike):
+    open_mini(runtime, ref="LA-7")
+    with pytest.raises(Refused) as refused:
+        open_mini(runtime, ref=look_alike)
+    message = str(refused.value)
+    assert "LA-7 (case 1)" in message or "already exists" in message
+    assert len(runtime.store.cases()) == 1
+    assert runtime.store.find(look_alike).ref == "LA-7"  # and it finds the case it means
+
+
+def test_references_are_stored_trimmed_and_composed(runtime):
+    decomposed = "Cafe\u0301-1"  # e + combining acute accent
+    record = open_mini(runtime, ref=f"  {decomposed} ")
+    assert record.ref == "Caf\u00e9-1"
+    with pytest.raises(Refused):
+        open_mini(runtime, ref="Caf\u00e9-1")

@@ -195,7 +195,7 @@ def test_json_says_the_same_as_the_text(three_broken: Path):
 def test_json_for_a_valid_file_has_no_problems():
     result = validate(str(MINI), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"files": 1, "problems": []}
+    assert json.loads(result.stdout) == {"files": 1, "problems": [], "warnings": []}
 
 
 def test_json_for_a_missing_path_lists_it(workdir: Path):
