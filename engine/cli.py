@@ -629,12 +629,18 @@ def case_list(ctx, process, state, overdue, withdrawn, as_of, as_json) -> None:
     rt = runtime(ctx)
     as_of = as_of or dt.date.today()
     rows = []
-    for record in rt.store.cases(process):
+    unreadable = []
+    for case_id in rt.store.case_ids(process):
+        try:
+            record = rt.store.find(str(case_id))
+            late = rt.overdue(record, as_of)
+        except Exception as error:  # noqa: BLE001 - one damaged case must not stop the rest
+            unreadable.append((case_id, " ".join(str(error).split()) or type(error).__name__))
+            continue
         if record.withdrawn and not withdrawn:
             continue
         if state and state not in record.states:
             continue
-        late = rt.overdue(record, as_of)
         if overdue and not late:
             continue
         rows.append(
@@ -652,6 +658,7 @@ def case_list(ctx, process, state, overdue, withdrawn, as_of, as_json) -> None:
         )
     if as_json:
         emit_json(rows)
+        _report_unreadable(unreadable)
         return
     table(
         [
@@ -667,6 +674,15 @@ def case_list(ctx, process, state, overdue, withdrawn, as_of, as_json) -> None:
         ],
         ["ID", "REF", "PROCESS", "STATES", "OVERDUE", "LAST CHANGE"],
     )
+    _report_unreadable(unreadable)
+
+
+def _report_unreadable(unreadable: list[tuple[int, str]]) -> None:
+    """One line each on stderr for the cases a listing could not read, then exit 1."""
+    for case_id, error in unreadable:
+        click.echo(f"cspr: case {case_id} could not be read and is left out: {error}", err=True)
+    if unreadable:
+        sys.exit(1)
 
 
 @main.command()
@@ -686,16 +702,26 @@ def tick(ctx, as_of, by, as_json) -> None:
     Example:
       cspr tick --as-of 2020-01-06
     """
-    report = runtime(ctx).tick(as_of, by)
+    failed: list[dict[str, Any]] = []
+    report = runtime(ctx).tick(as_of, by, failed)
     if as_json:
         emit_json(report)
-        return
-    for entry in report:
-        raised = f", raised {entry['raised']}" if entry["raised"] else ""
+    else:
+        for entry in report:
+            raised = f", raised {entry['raised']}" if entry["raised"] else ""
+            click.echo(
+                f"case {entry['case']}: {entry['deadline']} overdue (due {entry['due']}){raised}"
+            )
+        ticked = len({entry["case"] for entry in report})
+        click.echo(f"{len(report)} deadline(s) passed in {ticked} case(s)")
+    for entry in failed:
         click.echo(
-            f"case {entry['case']}: {entry['deadline']} overdue (due {entry['due']}){raised}"
+            f"cspr: case {entry['case']} could not be ticked and was left as it was: "
+            f"{entry['error']}",
+            err=True,
         )
-    click.echo(f"{len(report)} deadline(s) passed")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -718,11 +744,14 @@ def due(ctx, within, as_of, as_json) -> None:
     Example:
       cspr due --within 10 --as-of 2019-12-23
     """
-    items = runtime(ctx).due(within, as_of)
+    failed: list[dict[str, Any]] = []
+    items = runtime(ctx).due(within, as_of, failed)
+    unreadable = [(f["case"], f["error"]) for f in failed]
     if as_json:
         emit_json(
             [{"case": r.id, "ref": r.ref, "process": r.process, **d.as_json()} for r, d in items]
         )
+        _report_unreadable(unreadable)
         return
     table(
         [
@@ -738,6 +767,7 @@ def due(ctx, within, as_of, as_json) -> None:
         ],
         ["CASE", "REF", "DEADLINE", "DUE", "STATUS", ""],
     )
+    _report_unreadable(unreadable)
 
 
 # -- the store itself --------------------------------------------------------------------------

@@ -311,26 +311,50 @@ class Runtime:
             saved = self.store.save(db, before, outcome.case, outcome.row, _now(), rederived=True)
             return replace(outcome, case=saved)
 
-    def tick(self, as_of: dt.date | None = None, by: str | None = None) -> list[dict[str, Any]]:
+    def tick(
+        self,
+        as_of: dt.date | None = None,
+        by: str | None = None,
+        failed: list[dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
         """Bring every case whose clock acts by ``as_of`` up to that date: deadlines that
         passed are marked and their events raised, each on its own date. A tick never
-        stops an earlier-dated entry from being recorded later."""
+        stops an earlier-dated entry from being recorded later.
+
+        Each case is ticked in its own transaction, and one that cannot be (a damaged
+        row, a process text that no longer reads) never stops the others: it is added to
+        ``failed`` as ``{"case", "error"}`` and left as it was (without ``failed``, the
+        tick goes on and then raises :class:`Refused` naming them)."""
         as_of = self._happened(as_of)
         _check_words(by, None)
         report: list[dict[str, Any]] = []
+        problems: list[dict[str, Any]] = []
         for case_id in self.store.waking_case_ids(as_of.isoformat()):
-            with self.store.transaction() as db:
-                before = self.store.find(str(case_id))
-                if before.withdrawn or before.last_on >= as_of.isoformat():
-                    continue
-                row = replace(
-                    _input_row(before.revision + 1, as_of, by, "tick", None, None, {}),
-                    as_of=as_of.isoformat(),
-                )
-                outcome = record_input(self.core(self.process_of(before)), before, [], row)
-                self.store.save(db, before, outcome.case, outcome.row, _now())
-                report += [{"case": before.id, "ref": before.ref, **p} for p in outcome.passed]
+            try:
+                report += self._tick_one(case_id, as_of, by)
+            except Exception as error:  # noqa: BLE001 - one damaged case must not stop the rest
+                problems.append({"case": case_id, "error": _one_line(error)})
+        if failed is not None:
+            failed += problems
+        elif problems:
+            raise Refused(
+                f"{len(report)} deadline(s) passed, but {len(problems)} case(s) could not be "
+                "ticked: " + "; ".join(f"case {p['case']}: {p['error']}" for p in problems)
+            )
         return report
+
+    def _tick_one(self, case_id: int, as_of: dt.date, by: str | None) -> list[dict[str, Any]]:
+        with self.store.transaction() as db:
+            before = self.store.find(str(case_id))
+            if before.withdrawn or before.last_on >= as_of.isoformat():
+                return []
+            row = replace(
+                _input_row(before.revision + 1, as_of, by, "tick", None, None, {}),
+                as_of=as_of.isoformat(),
+            )
+            outcome = record_input(self.core(self.process_of(before)), before, [], row)
+            self.store.save(db, before, outcome.case, outcome.row, _now())
+            return [{"case": before.id, "ref": before.ref, **p} for p in outcome.passed]
 
     # -- reading ----------------------------------------------------------------------
 
@@ -386,19 +410,31 @@ class Runtime:
         return record, self.store.history(record.id)
 
     def due(
-        self, within: int, as_of: dt.date | None = None
+        self,
+        within: int,
+        as_of: dt.date | None = None,
+        failed: list[dict[str, Any]] | None = None,
     ) -> list[tuple[CaseRecord, DeadlineView]]:
-        """Open deadlines due within ``within`` working days of ``as_of``, or overdue."""
+        """Open deadlines due within ``within`` working days of ``as_of``, or overdue. A
+        case that cannot be read is added to ``failed`` (``{"case", "error"}``) and the
+        others are still listed."""
         as_of = as_of or self.today
         until = calendar.add_working_days(as_of, within)
         result = []
-        records: dict[int, CaseRecord] = {}
+        records: dict[int, tuple[CaseRecord, Process] | None] = {}
         for case_id, row in self.store.open_deadlines_due_by(until.isoformat()):
             if case_id not in records:  # a case with several deadlines is read once
-                records[case_id] = self.store.find(str(case_id))
-            record = records[case_id]
-            process = self.process_of(record)
-            result.append((record, self._deadline_view(process, row, as_of)))
+                try:
+                    record = self.store.find(str(case_id))
+                    records[case_id] = (record, self.process_of(record))
+                except Exception as error:  # noqa: BLE001 - one damaged case must not stop the rest
+                    records[case_id] = None
+                    if failed is None:
+                        raise
+                    failed.append({"case": case_id, "error": _one_line(error)})
+            found = records[case_id]
+            if found is not None:
+                result.append((found[0], self._deadline_view(found[1], row, as_of)))
         return result
 
     def rederive_all(self) -> list[tuple[CaseRecord, list[str]]]:
@@ -653,6 +689,12 @@ def _input_row(
         note=note,
         facts_given={k: fact_values.to_json(v) for k, v in given.items()},
     )
+
+
+def _one_line(error: BaseException) -> str:
+    """An error in one line, for a report that goes on to the next case."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 def _check_open(record: CaseRecord, on: dt.date) -> None:

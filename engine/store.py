@@ -613,6 +613,14 @@ class Store:
                 self._record(row) for row in self.execute(query + " ORDER BY id", args).fetchall()
             ]
 
+    def case_ids(self, process: str | None = None) -> list[int]:
+        """Every case's id (of one process), in order: read the cases one by one with
+        :meth:`find` where one damaged row must not stop the others."""
+        query, args = "SELECT id FROM cases", ()
+        if process:
+            query, args = query + " WHERE process = ?", (process,)
+        return [row[0] for row in self.execute(query + " ORDER BY id", args).fetchall()]
+
     def waking_case_ids(self, until: str) -> list[int]:
         """Cases whose clock acts on or before ``until`` (a deadline passing, a condition
         on today), by the index on ``wakes_on``."""

@@ -96,7 +96,9 @@ def verify_all(
     ``jobs`` processes replay the cases side by side, each reading the store itself (a
     case's replay needs nothing from another's). By default: one per processor, at most
     four, once there are :data:`SHARED_FROM` cases."""
-    records = store.cases() if keys is None else [store.find(key) for key in keys]
+    records: list[CaseRecord | int] = (
+        list(store.case_ids()) if keys is None else [store.find(key) for key in keys]
+    )
     if jobs is None:
         jobs = min(os.cpu_count() or 1, 4) if len(records) >= SHARED_FROM else 1
     # Other processes could not see a store held only in memory, nor what a transaction
@@ -104,11 +106,12 @@ def verify_all(
     if jobs <= 1 or store.location == ":memory:" or store.in_transaction or len(records) < 2:
         replayer = _Replayer(store)
         for record in records:
-            yield replayer.verify(record)
+            yield replayer.verify_safely(record)
         return
     # Small shares, handed out in order, keep every process busy to the end.
     size = -(-len(records) // (jobs * 8))
-    shares = [[r.id for r in records[i : i + size]] for i in range(0, len(records), size)]
+    ids = [r if isinstance(r, int) else r.id for r in records]
+    shares = [ids[i : i + size] for i in range(0, len(ids), size)]
     # Started afresh ("spawn"), not forked: a forked process must not touch the store
     # connection it would inherit.
     context = multiprocessing.get_context("spawn")
@@ -121,7 +124,7 @@ def _verify_share(location: str, case_ids: list[int]) -> list[Verdict]:
     """Verdicts for some cases of the store at ``location``, in another process."""
     with Store(location, create=False) as store:
         replayer = _Replayer(store)
-        return [replayer.verify(store.find(str(case_id))) for case_id in case_ids]
+        return [replayer.verify_safely(case_id) for case_id in case_ids]
 
 
 class _Replayer:
@@ -145,6 +148,19 @@ class _Replayer:
             except LoadError as error:
                 raise StoreError(f"its process text has problems:\n{error}") from None
         return self.processes[hash_]
+
+    def verify_safely(self, record: CaseRecord | int) -> Verdict:
+        """:meth:`verify`, reading the case first if given its id; a case that cannot be
+        read or replayed at all is a verdict that says why, so the others go on."""
+        case_id = record if isinstance(record, int) else record.id
+        try:
+            if isinstance(record, int):
+                record = self.store.find(str(record))
+            return self.verify(record)
+        except Exception as error:  # noqa: BLE001 - one damaged case must not stop the rest
+            ref = None if isinstance(record, int) else record.ref
+            why = " ".join(str(error).split()) or type(error).__name__
+            return Verdict(case_id, ref, 0, [f"it cannot be read or replayed: {why}"])
 
     def verify(self, record: CaseRecord) -> Verdict:
         record, rows = _snapshot(self.store, record)
