@@ -193,6 +193,7 @@ def _load_known_list() -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)  # recorded with every change to a case
 def calendar_fingerprint() -> str:
     """What this engine counts working days with, for recording beside a case's due
     dates: the holidays package's release and the SHA-256 digest of every bank holiday

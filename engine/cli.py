@@ -867,13 +867,15 @@ def backup(ctx, path, force) -> None:
     Example:
       cspr backup backups/cases-$(date +%F).db
     """
+    from .outputs import OutputError, check_output
+
     target = Path(path)
     store = open_store(ctx, create=False)
-    if target.exists():
-        if Path(store.path).exists() and target.samefile(store.path):
-            fail(f"cspr: {path} is the case store itself; back it up to another file")
-        if not force:
-            fail(f"cspr: {path} already exists; choose a new file, or add --force to replace it")
+    try:
+        # Never onto the store, its -wal, -shm or -journal file, or a link to them.
+        check_output(path, force=force, store_location=store.location)
+    except OutputError as error:
+        fail(f"cspr: {error}")
     cases = store.backup(target)
     click.echo(f"backed up {cases} case(s) from {store.path} to {path}")
 

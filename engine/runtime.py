@@ -551,7 +551,12 @@ def record_input(
         rederived = True
     else:
         raise Refused(f"revision {row.revision}: unknown action '{row.action}'")
-    after = replace(after, revision=before.revision + 1, wakes_on=core.next_wake(after))
+    after = replace(
+        after,
+        revision=before.revision + 1,
+        wakes_on=core.next_wake(after),
+        calendar=calendar.calendar_fingerprint(),
+    )
     changed = {k: v for k, v in after.facts.items() if before.facts.get(k, _MISSING) != v}
     done = replace(
         row,

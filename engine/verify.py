@@ -170,6 +170,12 @@ class _Replayer:
             return Verdict(record.id, record.ref, 0, [str(error)])
         notes: list[str] = []
         replayed, again, refusal = _replay(self.runtime, process, record, rows, notes)
+        if again is not None and record.calendar and record.calendar != again.calendar:
+            notes.append(
+                f"its due dates were worked out with {record.calendar}; this cspr counts "
+                f"working days with {again.calendar}: a due date that differs below comes "
+                "from the calendar, not from a change to the case"
+            )
         differences = _history_differences(rows, replayed)
         if refusal:
             differences.append(refusal)

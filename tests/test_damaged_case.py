@@ -94,3 +94,32 @@ def test_verify_goes_on_past_a_damaged_case(damaged):
     assert result.exit_code == 1
     assert "case 2 (LA-2): DIFFERS" in result.output or "case 2: DIFFERS" in result.output
     assert "3 case(s) verified" in result.output and "1 differ" in result.output
+
+
+def test_backup_never_writes_onto_the_store_or_its_companions(tmp_path):
+    path = make_damaged(tmp_path, "facts not JSON")
+    (tmp_path / "link.db").symlink_to(path)
+    for target in (
+        path,
+        path + "-wal",
+        path + "-shm",
+        path + "-journal",
+        str(tmp_path / "link.db"),
+    ):
+        result = cspr(path, "backup", target, "--force")
+        assert result.exit_code == 1, target
+        assert "refusing to write" in result.output and "Traceback" not in result.output
+    with Store(path) as store:
+        assert store.find("LA-1").revision == 1
+
+
+def test_verify_tells_a_changed_calendar_from_a_changed_case(tmp_path):
+    path = make_damaged(tmp_path, "facts not JSON")
+    with Store(path) as store:
+        store.execute("UPDATE cases SET calendar = 'holidays 0.1; sha256:0' WHERE ref = 'LA-1'")
+    result = cspr(path, "case", "verify", "LA-1")
+    assert result.exit_code == 0
+    assert (
+        "worked out with holidays 0.1; sha256:0; this cspr counts working days with holidays"
+        in (result.output)
+    )
