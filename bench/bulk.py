@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from engine.refs import skeleton
 from engine.runtime import Runtime
 from engine.store import HISTORY_COLUMNS, Store, row_hash
 
@@ -84,7 +85,13 @@ def _copy(store: Store, templates: list[int]) -> None:
             case_id = next_case + number
             for row in rows["cases"][template]:
                 batches["cases"].append(
-                    _with(row, columns["cases"], id=case_id, ref=f"BENCH-{case_id}")
+                    _with(
+                        row,
+                        columns["cases"],
+                        id=case_id,
+                        ref=f"BENCH-{case_id}",
+                        ref_key=skeleton(f"BENCH-{case_id}"),
+                    )
                 )
             for row in rows["deadlines"][template]:
                 batches["deadlines"].append(

@@ -80,7 +80,7 @@ def _schema(identity: str) -> list[str]:
         )""",
         "CREATE INDEX IF NOT EXISTS cases_process ON cases(process)",
         "CREATE INDEX IF NOT EXISTS cases_wakes ON cases(wakes_on)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS cases_ref_key ON cases(ref_key)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS cases_by_ref_key ON cases(ref_key)",
         _deadlines_table("deadlines", identity),
         *_DEADLINE_INDEXES,
         """CREATE TABLE IF NOT EXISTS history (
@@ -384,7 +384,7 @@ class Store:
                 continue
             seen[key] = (case_id, ref)
             self.execute("UPDATE cases SET ref_key = ? WHERE id = ?", (key, case_id))
-        self.execute("CREATE UNIQUE INDEX IF NOT EXISTS cases_ref_key ON cases(ref_key)")
+        self.execute("CREATE UNIQUE INDEX IF NOT EXISTS cases_by_ref_key ON cases(ref_key)")
         return clashes
 
     def _rebuild_deadlines(self) -> None:

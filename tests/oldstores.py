@@ -24,7 +24,7 @@ def make_old(store: Store, version: int) -> None:
     with store.transaction():
         if version < 3:
             store.execute("DROP INDEX IF EXISTS cases_wakes")
-            store.execute("DROP INDEX IF EXISTS cases_ref_key")
+            store.execute("DROP INDEX IF EXISTS cases_by_ref_key")
             if store.dialect.name == "sqlite":
                 store.execute("DROP TRIGGER IF EXISTS history_append_only_replace")
         for added in range(3, version, -1):

@@ -360,6 +360,7 @@ def test_calendar_fingerprint_names_the_release_and_every_date(
 
     import holidays
 
+    calendar.calendar_fingerprint.cache_clear()  # worked out once per process
     fingerprint = calendar.calendar_fingerprint()
     table = holidays.country_holidays(
         "GB", subdiv="ENG", years=range(calendar.FIRST_YEAR, calendar.LAST_YEAR + 1)
@@ -371,8 +372,10 @@ def test_calendar_fingerprint_names_the_release_and_every_date(
     # The same from the cache folder, even when someone changed the list kept there.
     _fake_holidays(_holiday_entry(folder))
     monkeypatch.setattr(calendar, "_HOLIDAYS", {})
+    calendar.calendar_fingerprint.cache_clear()
     assert calendar.calendar_fingerprint() == fingerprint
     # And without the cache.
     monkeypatch.setenv("CSPR_NO_CACHE", "1")
     monkeypatch.setattr(calendar, "_HOLIDAYS", {})
+    calendar.calendar_fingerprint.cache_clear()
     assert calendar.calendar_fingerprint() == fingerprint

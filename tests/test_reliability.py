@@ -323,12 +323,10 @@ def test_backup_refuses_to_overwrite_unless_forced(tmp_path):
 
     refused = backup(str(target))
     assert refused.exit_code == 1
-    assert refused.output == (
-        f"cspr: {target} already exists; choose a new file, or add --force to replace it\n"
-    )
+    assert refused.output == (f"cspr: {target} exists; use --force to replace it\n")
     assert target.read_bytes() == b"an earlier file"
     itself = backup(db, "--force")
-    assert itself.exit_code == 1 and "is the case store itself" in itself.output
+    assert itself.exit_code == 1 and "it is the case store" in itself.output
     forced = backup(str(target), "--force")
     assert forced.output == f"backed up 2 case(s) from {db} to {target}\n"
     with Store(target, create=False) as copy:
