@@ -31,13 +31,14 @@ from typing import Any
 
 import yaml
 
-from engine import chart, interpreter
-from engine import facts as fact_values
-from engine.loader import build_cached, read_bundle
+from engine.cases.runtime import Runtime
+from engine.format.loader import build_cached, read_bundle
 from engine.model import Process
-from engine.record import Core, Entry
-from engine.runtime import Runtime
-from engine.store import CaseRecord, Store
+from engine.run import chart, interpreter
+from engine.run import facts as fact_values
+from engine.run.record import Core, Entry
+from engine.run.records import CaseRecord
+from engine.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "processes" / "scenarios" / "cspr_local_review_published.yaml"

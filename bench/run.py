@@ -44,10 +44,11 @@ if str(ROOT) not in sys.path:  # run as a script: python bench/run.py
     sys.path.insert(0, str(ROOT))
 
 from bench import bulk, mainpath  # noqa: E402
-from engine import chart, interpreter, loader  # noqa: E402
-from engine.dialects import with_search_path  # noqa: E402
-from engine.runtime import Runtime  # noqa: E402
-from engine.store import Store  # noqa: E402
+from engine.cases.runtime import Runtime  # noqa: E402
+from engine.format import loader  # noqa: E402
+from engine.run import chart, interpreter  # noqa: E402
+from engine.store.database import Store  # noqa: E402
+from engine.store.dialects import with_search_path  # noqa: E402
 
 
 @dataclass(frozen=True)

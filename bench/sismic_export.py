@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from engine.expressions import (
+from engine.conditions import (
     And,
     Compare,
     Expression,

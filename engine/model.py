@@ -17,9 +17,10 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from .frozen import Frozen, field
+from .problems import Location
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .expressions import Expression
+    from .conditions import Expression
 
 FactType = Literal["date", "boolean", "choice", "number", "text"]
 StateKind = Literal["simple", "compound", "parallel", "final"]
@@ -29,17 +30,6 @@ Trigger = Literal["event", "always", "done"]
 
 #: The pseudo-base of a deadline that counts from the day its state was entered.
 ENTRY = "entry"
-
-
-class Location(Frozen, order=True):
-    """Where a node was written: file name, 1-based line and column."""
-
-    file: str
-    line: int = 0
-    column: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 NOWHERE = Location("<unknown>")

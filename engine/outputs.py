@@ -30,7 +30,7 @@ def store_files(store_location: str | os.PathLike[str] | None) -> list[tuple[str
     PostgreSQL database or an in-memory store."""
     if store_location is None:
         return []
-    from .dialects import is_postgres
+    from .store.dialects import is_postgres
 
     location = os.fspath(store_location)
     if not location or location == ":memory:" or is_postgres(location):

@@ -16,7 +16,7 @@ from itertools import count
 
 import pytest
 
-from engine.dialects import with_search_path
+from engine.store.dialects import with_search_path
 
 POSTGRES_URL = os.environ.get("CSPR_TEST_POSTGRES")
 

@@ -3,8 +3,8 @@ nothing (or only add). Works on any store location ``Store`` opens."""
 
 from __future__ import annotations
 
-from engine.dbcopy import table_rows
-from engine.store import TABLES, Store
+from engine.cases.dbcopy import table_rows
+from engine.store.database import TABLES, Store
 
 
 def dump(location: str) -> dict[str, list[tuple]]:

@@ -9,7 +9,9 @@ from pathlib import Path
 import holidays
 import pytest
 
-from engine import cache, calendar, loader
+from engine import cache
+from engine.format import loader
+from engine.run import calendar
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 

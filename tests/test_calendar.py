@@ -1,4 +1,4 @@
-"""Tests for engine.calendar: working days in England, durations, dates and due rules.
+"""Tests for engine.run.calendar: working days in England, durations, dates and due rules.
 
 Expected dates were counted by hand against the published England and Wales bank
 holidays, not taken from the code under test.
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendar import (
-    DateError,
+from engine.dates import DateError, parse_date
+from engine.model import ENTRY, Before, Duration, EarliestOf, OnDate, Within
+from engine.run.calendar import (
     Due,
     DurationError,
     add,
@@ -26,12 +27,10 @@ from engine.calendar import (
     compute_due,
     describe_rule,
     is_working_day,
-    parse_date,
     parse_duration,
     subtract,
     working_days_between,
 )
-from engine.model import ENTRY, Before, Duration, EarliestOf, OnDate, Within
 
 D = dt.date
 WD = "working_days"
@@ -254,7 +253,7 @@ def test_add_working_days_is_fast() -> None:
 
 def test_importing_the_module_does_not_import_holidays_or_dateutil() -> None:
     code = (
-        "import sys, engine.calendar\n"
+        "import sys, engine.run.calendar\n"
         "assert 'holidays' not in sys.modules, 'holidays imported eagerly'\n"
         "assert 'dateutil' not in sys.modules, 'dateutil imported eagerly'\n"
     )

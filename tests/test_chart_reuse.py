@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import chart
-from engine.loader import build_cached, read_bundle
+from engine.format.loader import build_cached, read_bundle
+from engine.run import chart
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 FACTS = {"aware_on": dt.date(2021, 3, 1), "seriously_harmed": True, "child_died": False}

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.cases.runtime import Runtime
 from engine.cli import main
-from engine.runtime import Runtime
-from engine.store import Store
+from engine.store.database import Store
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat

@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.dialects import (
+from engine.store.database import Store, StoreError
+from engine.store.dialects import (
     PostgreSQL,
     SQLite,
     dialect_for,
@@ -24,7 +25,6 @@ from engine.dialects import (
     scrub,
     secrets_in,
 )
-from engine.store import Store, StoreError
 
 TESTS = Path(__file__).resolve().parent
 SECRET = "s3cret-w0rd"

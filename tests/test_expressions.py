@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.expressions import (
+from engine.conditions import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_LIST_ITEMS,

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.expressions import parse
+from engine.conditions import parse
+from engine.format.loader import build, read_bundle
 from engine.frozen import Frozen, FrozenError, field, replace
-from engine.loader import build, read_bundle
-from engine.model import NOWHERE, Location, Transition, Within
+from engine.model import NOWHERE, Transition, Within
+from engine.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -147,7 +148,7 @@ def test_the_model_modules_define_their_classes_without_dataclasses() -> None:
     """Records must stay cheap to define: ``cspr case show`` imports these modules."""
     code = (
         "import sys\n"
-        "import engine.model, engine.expressions, engine.calendar\n"
+        "import engine.model, engine.conditions, engine.run.calendar\n"
         "sys.exit('dataclasses' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -26,11 +26,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.cases.runtime import Refused, Runtime
 from engine.cli import main
-from engine.expressions import ExpressionError, parse
-from engine.loader import LoadError, load_process
-from engine.runtime import Refused, Runtime
-from engine.store import Store
+from engine.conditions import ExpressionError, parse
+from engine.format.loader import LoadError, load_process
+from engine.store.database import Store
 from tests.storedump import dump, only_added
 
 TESTS = Path(__file__).resolve().parent

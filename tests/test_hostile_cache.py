@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cache, calendar, loader
+from engine import cache
+from engine.format import loader
+from engine.run import calendar
 
 TESTS = Path(__file__).resolve().parent
 MINI = TESTS / "examples" / "mini.yaml"

@@ -2,7 +2,7 @@
 
 A line that merely starts with ``include:`` (inside a ``description: |`` block, say) is
 text, not an include; an include must name a regular file inside the process folder; and
-includes nest at most :data:`engine.loader.MAX_INCLUDE_DEPTH` deep, refused in one line.
+includes nest at most :data:`engine.format.loader.MAX_INCLUDE_DEPTH` deep, refused in one line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import MAX_INCLUDE_DEPTH, LoadError, Problem, load_process, read_bundle
+from engine.format.loader import MAX_INCLUDE_DEPTH, LoadError, load_process, read_bundle
+from engine.problems import Problem
 
 TOP = """\
 process: top

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import chart, interpreter, scenarios
+from engine.cases import scenarios
 from engine.cli import main
-from engine.loader import build_cached, read_bundle
+from engine.format.loader import build_cached, read_bundle
 from engine.model import Process
+from engine.run import chart, interpreter
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 SCENARIOS = sorted((PROCESSES / "scenarios").glob("*.yaml"))

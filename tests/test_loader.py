@@ -30,8 +30,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.loader import LoadError, Problem, load_process
+from engine.format.loader import LoadError, load_process
 from engine.model import Duration, OnDate, Within
+from engine.problems import Problem
 
 TESTS = Path(__file__).resolve().parent
 BROKEN = TESTS / "broken"

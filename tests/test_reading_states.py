@@ -8,7 +8,7 @@ decided, and ``alerted`` was never reached. python-statemachine decides it again
 the interpreter.
 
 ``cspr validate`` refuses a fact whose id is also a state's (one name for two things), so
-this process cannot be loaded with :func:`engine.loader.build`. The test builds it with the
+this process cannot be loaded with :func:`engine.format.loader.build`. The test builds it with the
 loader's own builder, which returns the model together with its problems, checks that the
 id clash is the only problem, and runs the model anyway.
 """
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine import chart, interpreter
-from engine.loader import Bundle, _Builder
+from engine.format.loader import Bundle, _Builder
+from engine.run import chart, interpreter
 
 CLASH = """\
 process: p

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.cases.runtime import Refused, Runtime
+from engine.cases.verify import verify_all
 from engine.cli import main
-from engine.runtime import Refused, Runtime
-from engine.store import Store
-from engine.verify import verify_all
+from engine.store.database import Store
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat
@@ -250,7 +250,7 @@ def test_show_allows_exactly_what_send_takes(process):
     runtime_store = Store(":memory:")
     runtime = Runtime(runtime_store, "processes")
     bundle = runtime.find_bundle(process)
-    from engine.loader import build_cached
+    from engine.format.loader import build_cached
 
     model = build_cached(bundle)
     events = model.events()

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.cases.runtime import Runtime
+from engine.cases.verify import verify_all, verify_case
 from engine.cli import main
-from engine.runtime import Runtime
-from engine.store import CaseChanged, Store
-from engine.verify import verify_all, verify_case
+from engine.store.database import CaseChanged, Store
 from tests.storedump import dump
 from tests.workers import DAY, FACTS, MINI
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import render
-from engine.calendar import describe_rule
-from engine.loader import load_process
-from engine.render import diagram_command, dot_source, pages, render_bytes
-from engine.runtime import Runtime
-from engine.store import Store
+from engine import draw as render
+from engine.cases.runtime import Runtime
+from engine.cli.diagram import diagram_command
+from engine.draw import dot_source, pages, render_bytes
+from engine.format.loader import load_process
+from engine.run.calendar import describe_rule
+from engine.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "examples" / "mini.yaml"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.cases.runtime import Refused, Runtime
 from engine.cli import main
-from engine.runtime import Refused, Runtime
-from engine.store import CaseChanged, SchemaOutdated, Store
+from engine.store.database import CaseChanged, SchemaOutdated, Store
 from tests.oldstores import make_old
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")

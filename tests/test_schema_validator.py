@@ -1,6 +1,6 @@
 """The process schema's validator reports exactly what jsonschema's own validator does.
 
-``engine.loader.schema_validator`` is jsonschema's Draft 2020-12 validator with two
+``engine.format.loader.schema_validator`` is jsonschema's Draft 2020-12 validator with two
 changes: each ``$ref`` into the schema's own ``$defs`` is looked up once, not at every
 use, and a plain value found valid against a ``$ref`` is not checked against it again.
 Every message about a file's shape is built from the errors it reports, so these tests
@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from engine import loader, yamlsource
+from engine.format import loader, yamlsource
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import LoadError, load_process
+from engine.format.loader import LoadError, load_process
 
 BASE = Path(__file__).resolve().parent / "broken" / "valid_base.yaml"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.draw import dot_source, link_address, render_bytes
+from engine.format.loader import LoadError, load_process
 from engine.frozen import replace
-from engine.loader import LoadError, load_process
-from engine.render import dot_source, link_address, render_bytes
 
 TESTS = Path(__file__).resolve().parent
 HOSTILE = TESTS / "hostile" / "javascript_url.yaml"

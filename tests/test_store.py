@@ -14,11 +14,11 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from engine.cases.dbcopy import CopyMismatch, compare, copy_store
+from engine.cases.runtime import Runtime
 from engine.cli import main
-from engine.dbcopy import CopyMismatch, compare, copy_store
-from engine.dialects import dialect_for
-from engine.runtime import Runtime
-from engine.store import SCHEMA_VERSION, Store, StoreError
+from engine.store.database import SCHEMA_VERSION, Store, StoreError
+from engine.store.dialects import dialect_for
 from tests.test_verify import MINI, D, step_cases
 
 
@@ -130,7 +130,7 @@ def test_a_copy_is_verified_in_its_own_transaction_however_many_cases(
 ):
     """Replay shared between processes (as for a large store) could not see a copy not yet
     committed: a copy's own check replays in the process that holds it."""
-    from engine import verify
+    from engine.cases import verify
 
     monkeypatch.setattr(verify, "SHARED_FROM", 1)
     copied = cspr("db", "copy", filled, store_location)

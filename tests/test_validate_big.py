@@ -11,7 +11,8 @@ import re
 import pytest
 
 from bench.validate_big import big_process, fact_names, misspelt
-from engine.loader import LoadError, did_you_mean, load_process
+from engine.format.loader import LoadError, load_process
+from engine.problems import did_you_mean
 
 
 def test_each_misspelt_name_in_a_large_file_gets_the_fact_it_meant(tmp_path):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.expressions import MAX_EVAL_DEPTH
-from engine.loader import LoadError, Problem, load_process
+from engine.conditions import MAX_EVAL_DEPTH
+from engine.format.loader import LoadError, load_process
+from engine.problems import Problem
 
 BASE = Path(__file__).resolve().parent / "broken" / "valid_base.yaml"
 NOTIFIABLE = "notifiable: \"abuse_or_neglect in ['known', 'suspected'] and child_died\""
@@ -153,7 +154,7 @@ def test_a_chain_the_evaluator_can_explain_is_accepted(tmp_path):
         ("when: notifiable", "when: c0"),
     )
     process = load_process(path)
-    from engine.expressions import Context
+    from engine.conditions import Context
 
     guard = next(t.guard for t in process.transitions() if t.guard is not None)
     context = Context({"child_died": False}, process.expressions, set())

@@ -1,5 +1,5 @@
 """``cspr validate`` warns, without refusing the file, about a declared source that no
-rule cites (the library side: :func:`engine.loader.check_file_report`)."""
+rule cites (the library side: :func:`engine.format.loader.check_file_report`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import check_file, check_file_report
+from engine.format.loader import check_file, check_file_report
 
 BASE = Path(__file__).resolve().parent / "broken" / "valid_base.yaml"
 

@@ -12,11 +12,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from engine import scenarios
+from engine.cases import scenarios
+from engine.cases.runtime import Runtime
+from engine.cases.verify import verify_all, verify_case
 from engine.cli import main
-from engine.runtime import Runtime
-from engine.store import Store
-from engine.verify import verify_all, verify_case
+from engine.store.database import Store
 from tests.oldstores import make_old
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")

@@ -1,6 +1,6 @@
 """libyaml's C parser and PyYAML's pure-Python parser read process files alike.
 
-``engine.yamlsource`` reads text with libyaml's C parser when PyYAML has it (its wheels
+``engine.format.yamlsource`` reads text with libyaml's C parser when PyYAML has it (its wheels
 do), many times faster, and reads again with PyYAML's pure-Python parser whatever libyaml
 refuses, so that every message about a broken file is the one PyYAML's parser gives. The
 two parsers do not accept quite the same language, so text libyaml might read otherwise
@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import yamlsource
 from engine.cli import main
-from engine.model import Location
-from engine.yamlsource import YamlProblem
+from engine.format import yamlsource
+from engine.format.yamlsource import YamlProblem
+from engine.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every YAML file in the repository: shipped processes and scenarios, test examples, and

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.runtime import Refused, Runtime
-from engine.store import Store, StoreError
+from engine.cases.runtime import Refused, Runtime
+from engine.store.database import Store, StoreError
 
 MINI = str(Path(__file__).resolve().parent / "examples" / "mini.yaml")
 DAY = dt.date(2019, 12, 23)
@@ -98,7 +98,6 @@ def _cli(db: str):
 def warm_up(db: str) -> None:
     """Import and compile everything a writer needs, so that forked writers start at once
     (opening the store once loads its driver)."""
-    from engine import cli  # noqa: F401
 
     Store(db).close()
     with Store(":memory:") as scratch:

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from .expressions import Context
-from .frozen import Frozen, field
-from .loader import did_you_mean
-from .model import Process, Transition
+from ..conditions import Context
+from ..frozen import Frozen, field
+from ..model import Process, Transition
+from ..problems import did_you_mean
 
 
 class EventCheck(Frozen):

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from .model import Location
+from ..problems import Location
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 64

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from .calendar import DateError, parse_date
-from .loader import did_you_mean
-from .model import Fact, Process
+from ..dates import DateError, parse_date
+from ..model import Fact, Process
+from ..problems import did_you_mean
 
 MAX_TEXT = 10_000
 _TRUE = {"true", "yes", "y", "1"}

@@ -22,11 +22,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..frozen import Frozen, field, replace
+from ..model import ENTRY, Deadline, Process, Transition, rule_bases
 from . import calendar, explain
 from . import facts as fact_values
-from .frozen import Frozen, field, replace
-from .model import ENTRY, Deadline, Process, Transition, rule_bases
-from .store import CaseRecord, DeadlineRow, HistoryRow
+from .records import CaseRecord, DeadlineRow, HistoryRow
 
 #: The actions of history rows that are inputs to the derivation.
 INPUTS = ("open", "set", "send")
@@ -538,7 +538,7 @@ def _condition_dates(process: Process) -> frozenset[dt.date]:
 
 
 def _literal_dates(node: Any) -> Iterable[dt.date]:
-    from .expressions import Literal
+    from ..conditions import Literal
 
     stack = [node]
     while stack:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import yamlsource
-from .calendar import DateError, parse_date
-from .loader import LoadError, Problem, shape_problems
-from .model import Location, Transition
+from ..dates import DateError, parse_date
+from ..format import yamlsource
+from ..format.loader import LoadError, shape_problems
+from ..model import Transition
+from ..problems import Location, Problem
+from ..store.database import Store
 from .runtime import Refused, Runtime
-from .store import Store
 
 
 @dataclass
@@ -70,7 +71,7 @@ def run_file(path: Path, processes_dir: Path | None = None, cross_check: bool = 
         runtime.taken = outcome.taken
         disagreement: type[Exception] | tuple[()] = ()
         if cross_check:
-            from .chart import Diverged, cross_checked  # imports python-statemachine
+            from ..run.chart import Diverged, cross_checked
 
             runtime.execute, disagreement = cross_checked, Diverged
         try:

@@ -30,9 +30,10 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from . import cache
-from .frozen import Frozen
-from .model import ENTRY, Before, DueRule, Duration, EarliestOf, OnDate, TimeUnit, Within
+from .. import cache
+from ..dates import FIRST_YEAR, LAST_YEAR, MONTH_NAMES, DateError, parse_date
+from ..frozen import Frozen
+from ..model import ENTRY, Before, DueRule, Duration, EarliestOf, OnDate, TimeUnit, Within
 
 __all__ = [
     "DateError",
@@ -54,20 +55,6 @@ __all__ = [
 
 MAX_AMOUNT = 10_000
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # -- bank holidays ----------------------------------------------------------------------
 
@@ -363,10 +350,6 @@ class DurationError(ValueError):
     """A duration a policy lead wrote that cannot be read; the message says what to write."""
 
 
-class DateError(ValueError):
-    """A date a policy lead wrote that cannot be read; the message says what to write."""
-
-
 _EXAMPLE_DURATION = "'5 working days'"
 
 # Every spelling accepted, after lower-casing and collapsing spaces.
@@ -498,56 +481,6 @@ def parse_duration(text: str) -> Duration:
     )
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_EXAMPLE_DATE = "write dates as YYYY-MM-DD, for example 2019-12-20"
-
-
-#: The years a date may fall in: wide for any case record, narrow enough that a mistyped
-#: year (1019 for 2019) is caught and that counting months or working days from a date
-#: never runs off the end of the calendar.
-FIRST_YEAR, LAST_YEAR = 1900, 2199
-
-
-def _days_in_month(year: int, month: int) -> int:
-    if month == 12:
-        return 31
-    return (dt.date(year, month + 1, 1) - _ONE_DAY).day
-
-
-def parse_date(text: str) -> dt.date:
-    """Read a date written strictly as YYYY-MM-DD.
-
-    A :class:`datetime.date` is returned as it is, because YAML reads an unquoted
-    2019-12-20 as a date before the loader sees it. Raises :class:`DateError` saying
-    what is wrong with anything else.
-    """
-    if isinstance(text, dt.date) and not isinstance(text, dt.datetime):
-        return text
-    if not isinstance(text, str):
-        raise DateError(f"{text!r} is not a date: {_EXAMPLE_DATE}")
-    stripped = text.strip()
-    if not stripped:
-        raise DateError(f"the date is empty: {_EXAMPLE_DATE}")
-    match = _ISO_DATE.fullmatch(stripped)
-    if match is None:
-        raise DateError(f"{stripped} is not a date: {_EXAMPLE_DATE}")
-    year, month, day = (int(part) for part in match.groups())
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise DateError(
-            f"{stripped} is out of range: cspr takes dates from {FIRST_YEAR} to {LAST_YEAR}"
-        )
-    if not 1 <= month <= 12:
-        raise DateError(f"{stripped} is not a date: there is no month {month}")
-    length = _days_in_month(year, month)
-    if not 1 <= day <= length:
-        if day == 0:
-            raise DateError(f"{stripped} is not a date: there is no day 0")
-        raise DateError(
-            f"{stripped} is not a date: {_MONTH_NAMES[month - 1]} {year} has {length} days"
-        )
-    return dt.date(year, month, day)
-
-
 # -- due dates --------------------------------------------------------------------------
 
 
@@ -603,7 +536,7 @@ def _base_date(
 def _clamp_note(base: dt.date, result: dt.date, unit: TimeUnit) -> str:
     # relativedelta only ever moves the day back to the last day of a shorter month.
     if unit in ("months", "years") and result.day != base.day:
-        return f", clamped to the end of {_MONTH_NAMES[result.month - 1]}"
+        return f", clamped to the end of {MONTH_NAMES[result.month - 1]}"
     return ""
 
 

@@ -24,11 +24,12 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from .frozen import Frozen, field, replace
-from .loader import Bundle, LoadError, build_cached
-from .model import Process
+from ..format.loader import Bundle, LoadError, build_cached
+from ..frozen import Frozen, field, replace
+from ..model import Process
+from ..run.records import CaseRecord, DeadlineRow, HistoryRow
+from ..store.database import Store, StoreError
 from .runtime import Refused, Runtime, blank_case, record_input
-from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
 
 #: Who the replayed changes are recorded by. References, names and notes do not change a
 #: case's course, so replay leaves them out (and is not refused by today's rules for them).

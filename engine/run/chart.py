@@ -18,8 +18,8 @@ from statemachine import StateChart
 from statemachine.io import create_machine_class_from_definition
 from statemachine.orderedset import OrderedSet
 
-from .expressions import Context, Expression
-from .model import Process, State, Transition
+from ..conditions import Context, Expression
+from ..model import Process, State, Transition
 
 
 @dataclass

@@ -16,16 +16,17 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import calendar, explain
-from . import facts as fact_values
-from .frozen import Frozen, field, replace
-from .loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
-from .model import Process, Transition
-from .record import Core, Entry, EntryRefused, Refused, entries_of, horizon_of, typed
-from .refs import normal as normal_ref
-from .store import CaseRecord, DeadlineRow, HistoryRow, Store, StoreError
+from ..format.loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
+from ..frozen import Frozen, field, replace
+from ..model import Process, Transition
+from ..run import calendar, explain
+from ..run import facts as fact_values
+from ..run.record import Core, Entry, EntryRefused, Refused, entries_of, horizon_of, typed
+from ..run.records import CaseRecord, DeadlineRow, HistoryRow
+from ..store.database import Store, StoreError
+from ..store.refs import normal as normal_ref
 
-PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent.parent / "processes"
 
 __all__ = ["Refused", "Runtime", "record_input"]
 
@@ -43,7 +44,7 @@ def default_user() -> str:
 def _interpret(*args: Any) -> Any:
     """:func:`engine.interpreter.execute`, imported on first use: showing a case never runs
     the statechart, so its start-up does not pay for the interpreter."""
-    from . import interpreter
+    from ..run import interpreter
 
     return interpreter.execute(*args)
 
@@ -160,7 +161,7 @@ class Runtime:
             path = self.processes_dir / f"{name}.yaml"
         if not path.is_file():
             known = sorted(p.stem for p in self.processes_dir.glob("*.yaml"))
-            from .loader import did_you_mean
+            from ..problems import did_you_mean
 
             raise Refused(
                 f"unknown process '{name}'"

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..frozen import replace
+from ..run.records import CaseRecord, DeadlineRow, HistoryRow
 from .dialects import ConnectError, Dialect, dialect_for
-from .frozen import Frozen, field, replace
 
 SCHEMA_VERSION = 3
 
@@ -156,11 +156,6 @@ _UPGRADES: dict[int, list[str]] = {
     ],
 }
 
-#: The way history rows are written now: rows without it were written before the case
-#: was derived from its inputs (schema 2 and earlier), and replay does not expect their
-#: steps to match the derivation's.
-ROW_FORMAT = 3
-
 
 class StoreError(Exception):
     """A refusal from the store, worded for an operator."""
@@ -176,78 +171,6 @@ class UnknownCase(StoreError):
 
 class SchemaOutdated(StoreError):
     """The store was written by an older cspr and needs ``cspr db upgrade``."""
-
-
-class DeadlineRow(Frozen):
-    state: str
-    name: str
-    armed_on: str
-    due: str | None
-    explanation: str
-    status: str = "open"
-    closed_on: str | None = None
-    raised_on: str | None = None
-    id: int | None = None
-
-
-class HistoryRow(Frozen):
-    revision: int
-    happened_on: str
-    recorded_at: str
-    recorded_by: str
-    action: str
-    event: str | None
-    states_before: list[str]
-    states_after: list[str]
-    facts_changed: dict[str, Any]
-    note: str | None = None
-    source: str | None = None
-    #: The facts the operator gave with this change (JSON values); None before schema 2.
-    facts_given: dict[str, Any] | None = None
-    #: For a tick, the date deadlines were judged as of.
-    as_of: str | None = None
-    #: For a correction, the revision it corrects (its own date and facts say how).
-    corrects: int | None = None
-    #: For a correction, whether the corrected entry did not happen at all.
-    void: bool = False
-    #: :data:`ROW_FORMAT` for rows written since the case was derived from its inputs.
-    row_format: int | None = ROW_FORMAT
-    #: SHA-256 over the previous row's hash and every stored field (see :func:`row_hash`).
-    hash: str | None = None
-
-    @property
-    def is_input(self) -> bool:
-        return self.action in ("open", "set", "send")
-
-
-class CaseRecord(Frozen):
-    """A case as stored: facts hold JSON values (dates as ISO text)."""
-
-    id: int
-    ref: str | None
-    process: str
-    version: str
-    hash: str
-    states: list[str]
-    facts: dict[str, Any]
-    revision: int
-    opened_on: str
-    #: The date the case is derived up to: its latest input, or the latest date a tick
-    #: brought it to.
-    last_on: str
-    deadlines: tuple[DeadlineRow, ...] = field(default=())
-    #: The date it reached its final step, if it has.
-    closed_on: str | None = None
-    #: Its opening was voided by a correction: opened in error.
-    withdrawn: bool = False
-    #: The next date its clock acts (a deadline passing, a condition on today).
-    wakes_on: str | None = None
-    #: What its due dates were computed with (the bank holidays' source and a hash).
-    calendar: str | None = None
-
-    @property
-    def is_closed(self) -> bool:
-        return self.closed_on is not None
 
 
 class Store:
@@ -452,61 +375,6 @@ class Store:
             )
         lost = self.dialect.lost(error)
         return StoreError(f"{self.path}: {lost}") if lost else error
-
-    def backup(self, target: str | Path) -> int:
-        """Copy the store into a new SQLite file ``target`` while others carry on writing,
-        as one consistent moment of the store: a SQLite store with SQLite's online backup,
-        a PostgreSQL one by copying every row in one snapshot (:mod:`engine.dbcopy`), so
-        that the backup opens with ``cspr --db`` and goes back with ``cspr db copy``. The
-        copy is written beside ``target`` (with the store's file permissions, or the owner's
-        alone), checked, and only then renamed into place. Returns the cases copied."""
-        import sqlite3
-
-        if self.path == ":memory:":
-            raise StoreError("an in-memory store cannot be backed up")
-        target = Path(target)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        try:
-            if self.dialect.name == "sqlite":
-                cases = self._backup_sqlite(partial)
-                mode = os.stat(self.path).st_mode & 0o777
-            else:
-                cases = self._backup_by_copy(partial)
-                mode = 0o600
-            os.chmod(partial, mode)
-            os.replace(partial, target)
-            return cases
-        except OSError as error:
-            raise StoreError(f"cannot write the backup {target}: {error.strerror}") from None
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write the backup {target}: {error}") from None
-        finally:
-            partial.unlink(missing_ok=True)
-
-    def _backup_sqlite(self, partial: Path) -> int:
-        import sqlite3
-
-        copy = sqlite3.connect(partial, isolation_level=None)
-        try:
-            self.db.backup(copy)  # all pages in one step: one read snapshot
-            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-            problem = copy.execute("PRAGMA quick_check").fetchone()[0]
-            cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
-        finally:
-            copy.close()
-        if problem != "ok":
-            raise StoreError(f"the backup of {self.path} failed its check: {problem}")
-        return int(cases)
-
-    def _backup_by_copy(self, partial: Path) -> int:
-        from .dbcopy import copy_store
-
-        partial.unlink(missing_ok=True)
-        with Store(partial) as copy:
-            # Every row is checked against the original; a damaged case is still backed up.
-            counts = copy_store(self, copy, replay=False)
-            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-        return counts["cases"]
 
     def is_empty(self) -> bool:
         """Whether the store holds no case and no process text."""

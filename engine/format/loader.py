@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import cache, calendar
-from .expressions import MAX_LENGTH, Expression, ExpressionError, parse
-from .frozen import Frozen, field
-from .model import (
+from .. import cache
+from ..conditions import MAX_LENGTH, Expression, ExpressionError, parse
+from ..frozen import Frozen, field
+from ..model import (
     ENTRY,
     Before,
     Condition,
@@ -33,7 +33,6 @@ from .model import (
     Duration,
     EarliestOf,
     Fact,
-    Location,
     OnDate,
     Process,
     Role,
@@ -42,29 +41,13 @@ from .model import (
     Transition,
     Within,
 )
+from ..problems import Location, Problem, did_you_mean
+from ..run import calendar
 
 if TYPE_CHECKING:  # at run time imported where files are read: a stored model needs no YAML
     from . import yamlsource
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
-
-
-class Problem(Frozen, order=True):
-    """One thing wrong with a file, where it is, and what to write instead."""
-
-    where: Location
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "file": self.where.file,
-            "line": self.where.line,
-            "column": self.where.column,
-            "message": self.message,
-        }
+SCHEMAS = Path(__file__).resolve().parent.parent.parent / "schemas"
 
 
 def _in_order(problems: Iterable[Problem]) -> list[Problem]:
@@ -349,7 +332,8 @@ def _cached_model(hash_: str) -> Process | None:
 @functools.lru_cache(maxsize=1)
 def _model_records() -> dict[str, type]:
     """The only classes a model read from the cache folder may be made of."""
-    from . import expressions, model
+    from .. import conditions as expressions
+    from .. import model
 
     names = {
         model: "Location Source Role Fact Condition Duration Within Before OnDate EarliestOf"
@@ -372,19 +356,17 @@ def _engine_stamp() -> str:
     ``cspr case show``."""
     import zlib
 
-    sources = (
-        "model.py",
-        "frozen.py",
-        "cache.py",
-        "expressions.py",
-        "loader.py",
-        "checks.py",
-        "calendar.py",
-        "yamlsource.py",
-    )
+    engine = Path(__file__).resolve().parent.parent
+    sources = [
+        *(engine / name for name in ("model.py", "frozen.py", "cache.py", "problems.py")),
+        engine / "dates.py",
+        engine / "run" / "calendar.py",
+        *sorted((engine / "conditions").glob("*.py")),
+        *sorted((engine / "format").glob("*.py")),
+    ]
     identity = []
     for path in [
-        *(Path(__file__).parent / name for name in sources),
+        *sources,
         SCHEMAS / "process.schema.json",
     ]:
         stat = path.stat()
@@ -528,7 +510,7 @@ class _Builder:
             where=document.where(()),
         )
         if not self.problems or not self.shape_errors:
-            from .checks import check  # late: checks imports this module's Problem
+            from .checks import check
 
             self.problems.extend(
                 check(
@@ -806,7 +788,7 @@ class _Builder:
             self.problem(
                 document.where((*path, "initial")),
                 f"initial state '{initial}' is not one of {_listing(children)}"
-                + _did_you_mean(str(initial), children),
+                + did_you_mean(str(initial), children),
             )
             return children[0] if children else None
         return str(initial)
@@ -963,102 +945,6 @@ def _listing(names: Iterable[str]) -> str:
     return ", ".join(f"'{n}'" for n in names) if names else "(none)"
 
 
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    import difflib  # only a misspelt name needs it: not imported for every command
-
-    names = _index_of(choices)
-    if isinstance(names, _NameIndex):
-        names = names.shortlist(word)
-    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
-
-
-#: Up to this many names, a "did you mean" compares the word with every one (difflib).
-_FEW_NAMES = 200
-#: Beyond it, with at most this many names, those most like the word.
-_SHORTLIST = 8
-#: At most this many entries of the index of runs of letters are counted per word.
-_COUNTED = 1500
-
-
-class _NameIndex:
-    """Where to look for the names most like a word, without comparing it with them all.
-
-    First the names one slip of the keyboard away (a letter dropped, added, changed, or
-    two swapped): each name is filed under itself and each way of dropping one of its
-    letters, and so is the word, so that such names are found by a few look-ups.
-    Failing those, the names sharing the most runs of three characters with the word
-    (``^ab``, ``abc``, ..., ``yz$``), rarest runs first, counting a bounded number."""
-
-    def __init__(self, names: list[str]):
-        self.names = names
-        self.near: dict[str, list[int]] = {}
-        filed = self.near.setdefault
-        for number, name in enumerate(names):
-            for i in range(len(name) + 1):  # the name itself, then each letter dropped
-                filed(name[:i] + name[i + 1 :], []).append(number)
-        self._runs: dict[str, list[int]] | None = None
-
-    def shortlist(self, word: str) -> list[str]:
-        found = sorted({n for variant in _dropped(word) for n in self.near.get(variant, ())})
-        if found:
-            return [self.names[number] for number in found[: _SHORTLIST * 4]]
-        return self.sharing_runs(word)
-
-    def sharing_runs(self, word: str) -> list[str]:
-        from collections import Counter
-        from itertools import chain, islice
-
-        if self._runs is None:  # made only when some word is more than a slip away
-            self._runs = {}
-            for number, name in enumerate(self.names):
-                for run in _runs(name):
-                    self._runs.setdefault(run, []).append(number)
-        postings = sorted((found for run in _runs(word) if (found := self._runs.get(run))), key=len)
-        shared = Counter(islice(chain.from_iterable(postings), _COUNTED))
-        return [self.names[number] for number, _ in shared.most_common(_SHORTLIST)]
-
-
-def _dropped(name: str) -> set[str]:
-    """A name and every way of dropping one of its letters."""
-    return {name, *(name[:i] + name[i + 1 :] for i in range(len(name)))}
-
-
-def _runs(name: str) -> set[str]:
-    """The runs of three characters of a name, its start and end marked."""
-    padded = f"^{name}$"
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
-#: Indexes of the large collections of names asked about lately, by the collection's id
-#: (kept with the collection itself, so the id cannot be reused meanwhile).
-_INDEXES: dict[int, tuple[object, int, _NameIndex]] = {}
-
-
-def _index_of(choices: Iterable[str]) -> list[str] | _NameIndex:
-    """The names to look among: a plain list when they are few, else an index, made once
-    per collection (the checks ask about the same states or facts many times)."""
-    reusable = isinstance(choices, (Mapping, set, frozenset, list, tuple))
-    if reusable:
-        entry = _INDEXES.get(id(choices))
-        if entry is not None and entry[0] is choices and entry[1] == len(choices):  # type: ignore[arg-type]
-            return entry[2]
-    names = list(dict.fromkeys(str(c) for c in choices))
-    if len(names) <= _FEW_NAMES:
-        return names
-    index = _NameIndex(names)
-    if reusable:
-        if len(_INDEXES) >= 8:
-            del _INDEXES[next(iter(_INDEXES))]
-        _INDEXES[id(choices)] = (choices, len(choices), index)  # type: ignore[arg-type]
-    return index
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` — did you mean 'x'?`` when a close match exists, else an empty string."""
-    return _did_you_mean(word, choices)
-
-
 def _leaf_errors(error: Any) -> list[Any]:
     """The most specific schema errors: for oneOf/anyOf, the branch that got furthest."""
     if error.validator in ("oneOf", "anyOf") and error.context:
@@ -1108,7 +994,7 @@ def _describe_schema_error(
             key = extras[0]
             where = document.where((*path, key), key=True)
             return where, (
-                f"unknown key '{key}'{_did_you_mean(key, allowed)}"
+                f"unknown key '{key}'{did_you_mean(key, allowed)}"
                 f" (allowed here: {', '.join(allowed)})"
             )
     if validator == "required":
@@ -1123,7 +1009,7 @@ def _describe_schema_error(
     if validator == "enum":
         options = ", ".join(str(v) for v in error.validator_value)
         return where, (
-            f"{what} is '{error.instance}'{_did_you_mean(str(error.instance), map(str, error.validator_value))}"  # noqa: E501
+            f"{what} is '{error.instance}'{did_you_mean(str(error.instance), map(str, error.validator_value))}"  # noqa: E501
             f"; write one of: {options}"
         )
     if validator == "type":

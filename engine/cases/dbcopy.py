@@ -11,10 +11,12 @@ equal the source's, and every copied case must replay from its history to what i
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
-from .store import TABLES, Store, StoreError
+from ..store.database import TABLES, Store, StoreError
 
 BATCH = 500
 
@@ -115,3 +117,61 @@ def _rows(store: Store, table: str, columns: list[str], order: str) -> Iterator[
 def _batches(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
     while batch := list(itertools.islice(rows, BATCH)):
         yield batch
+
+
+def backup_store(store: Store, target: str | Path) -> int:
+    """Copy the store into a new SQLite file ``target`` while others carry on writing,
+    as one consistent moment of the store: a SQLite store with SQLite's online backup,
+    a PostgreSQL one by copying every row in one snapshot (:mod:`engine.dbcopy`), so
+    that the backup opens with ``cspr --db`` and goes back with ``cspr db copy``. The
+    copy is written beside ``target`` (with the store's file permissions, or the owner's
+    alone), checked, and only then renamed into place. Returns the cases copied."""
+    import sqlite3
+
+    if store.path == ":memory:":
+        raise StoreError("an in-memory store cannot be backed up")
+    target = Path(target)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        if store.dialect.name == "sqlite":
+            cases = _backup_sqlite(store, partial)
+            mode = os.stat(store.path).st_mode & 0o777
+        else:
+            cases = _backup_by_copy(store, partial)
+            mode = 0o600
+        os.chmod(partial, mode)
+        os.replace(partial, target)
+        return cases
+    except OSError as error:
+        raise StoreError(f"cannot write the backup {target}: {error.strerror}") from None
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot write the backup {target}: {error}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _backup_sqlite(store: Store, partial: Path) -> int:
+    import sqlite3
+
+    copy = sqlite3.connect(partial, isolation_level=None)
+    try:
+        store.db.backup(copy)  # all pages in one step: one read snapshot
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        problem = copy.execute("PRAGMA quick_check").fetchone()[0]
+        cases = copy.execute("SELECT count(*) FROM cases").fetchone()[0]
+    finally:
+        copy.close()
+    if problem != "ok":
+        raise StoreError(f"the backup of {store.path} failed its check: {problem}")
+    return int(cases)
+
+
+def _backup_by_copy(store: Store, partial: Path) -> int:
+    from .dbcopy import copy_store
+
+    partial.unlink(missing_ok=True)
+    with Store(partial) as copy:
+        # Every row is checked against the original; a damaged case is still backed up.
+        counts = copy_store(store, copy, replay=False)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    return counts["cases"]

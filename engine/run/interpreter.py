@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .expressions import Context, Expression
-from .frozen import Frozen, replace
-from .frozen import field as record_field
-from .model import Process, Transition
+from ..conditions import Context, Expression
+from ..frozen import Frozen, replace
+from ..frozen import field as record_field
+from ..model import Process, Transition
 
 
 def done_event(state_id: str) -> str:

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from .expressions import (
+from ..conditions import (
     MAX_EVAL_DEPTH,
     WORDS,
     And,
@@ -27,22 +27,11 @@ from .expressions import (
     evaluation_depth,
     evaluation_depths,
 )
-from .loader import Problem, did_you_mean
-from .model import (
-    ENTRY,
-    NOWHERE,
-    Before,
-    DueRule,
-    EarliestOf,
-    Location,
-    Process,
-    State,
-    Transition,
-    Within,
-)
+from ..model import ENTRY, NOWHERE, Before, DueRule, EarliestOf, Process, State, Transition, Within
+from ..problems import Location, Problem, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .expressions import Expression
+    from ..conditions import Expression
 
 #: Where the character at an offset of a condition's text is written, given where the
 #: text starts (the loader knows how the text is quoted or folded over lines).

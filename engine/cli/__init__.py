@@ -1,0 +1,19 @@
+"""The ``cspr`` command: validate process files, step cases, see what is due.
+
+Thin by design: parse options, call the engine, print. Heavy modules (the statechart
+library, jsonschema, graphviz) are imported inside the commands that need them, and
+``cspr diagram`` only when it is run (:class:`~engine.cli.main.LazyGroup`).
+"""
+
+from __future__ import annotations
+
+from .cases import case
+from .clock import due, tick
+from .main import main
+from .processes import scenario, validate
+from .stores import backup, db_group
+
+for command in (validate, case, tick, due, db_group, backup, scenario):
+    main.add_command(command)
+
+__all__ = ["main"]

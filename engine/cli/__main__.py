@@ -1,0 +1,5 @@
+"""``python -m engine.cli``: the ``cspr`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,463 @@
+"""A condition evaluated against a case's facts and steps, in three-valued (Kleene) logic,
+and explained in plain words when it does not hold; how deep an evaluation can go.
+
+Evaluation and explanation never raise, whatever facts they are given: a running case
+must never crash on a badly typed fact."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection, Mapping
+
+from ..frozen import Frozen, field
+from .syntax import (
+    IN_OPS,
+    MAX_EVAL_DEPTH,
+    And,
+    Compare,
+    IsActive,
+    IsSet,
+    ListValue,
+    Literal,
+    Name,
+    Node,
+    Not,
+    Or,
+    walk,
+)
+from .values import (
+    KIND_PHRASES,
+    ORDER_WORDS,
+    UNKNOWN,
+    compare_values,
+    compatible,
+    format_value,
+    kind_of,
+    normalize,
+)
+from .words import describe_tree
+
+# -- the model --------------------------------------------------------------------------
+
+
+class Context(Frozen):
+    """What a condition is evaluated against.
+
+    ``facts`` maps fact names to recorded values (a missing key, or ``None``, means "not
+    recorded yet"); ``conditions`` maps condition names to their expressions; ``active``
+    holds the ids of the states the case is currently in.
+    """
+
+    facts: Mapping[str, object] = field(default_factory=dict)
+    conditions: Mapping[str, Expression] = field(default_factory=dict)
+    active: Collection[str] = frozenset()
+
+
+class Expression(Frozen):
+    """A parsed condition: its text and its tree. Build one with :func:`parse`."""
+
+    text: str
+    # Equal texts always give equal trees, so comparing the text is enough (and avoids
+    # ``Literal(True) == Literal(1)`` surprises from Python's bool/int equality).
+    tree: Node = field(repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """Names used as values (facts or conditions), not those only under ``is active``."""
+        states = {id(n.name) for n in walk(self.tree) if isinstance(n, IsActive)}
+        return frozenset(
+            n.name for n in walk(self.tree) if isinstance(n, Name) and id(n) not in states
+        )
+
+    @functools.cached_property
+    def states(self) -> frozenset[str]:
+        """Names used with ``is active`` / ``is not active``."""
+        return frozenset(n.name.name for n in walk(self.tree) if isinstance(n, IsActive))
+
+    @functools.cached_property
+    def name_offsets(self) -> tuple[tuple[str, int], ...]:
+        """Every name (values and states) with its 0-based offset, in text order."""
+        found = [(n.name, n.offset) for n in walk(self.tree) if isinstance(n, Name)]
+        return tuple(sorted(found, key=lambda pair: pair[1]))
+
+    def evaluate(self, ctx: Context, decided: dict[str, bool | None] | None = None) -> bool | None:
+        """``True``, ``False`` or ``None`` (unknown). Never raises.
+
+        ``decided`` keeps the named conditions decided on the way; give the same dict to
+        evaluate several expressions against one context without deciding them again."""
+        try:
+            return _Evaluator(ctx, decided).truth(self.tree)
+        except RecursionError:  # pragma: no cover - belt and braces; depth is bounded
+            return None
+
+    def holds(self, ctx: Context) -> bool:
+        """Whether a guard with this expression passes: only when it is ``True``."""
+        return self.evaluate(ctx) is True
+
+    def explain(self, ctx: Context) -> list[str]:
+        """Plain-words reasons why the expression is not ``True``; ``[]`` when it is."""
+        try:
+            return _Evaluator(ctx).reasons(self.tree, True)
+        except RecursionError:  # pragma: no cover - belt and braces; depth is bounded
+            return ["this condition is nested too deeply to explain"]
+
+
+# -- evaluation and explanation ---------------------------------------------------------
+
+
+def _join(reasons: list[str], joiner: str) -> str:
+    """Reasons in one sentence; nested lists of reasons are bracketed to keep them apart."""
+    if len(reasons) == 1:
+        return reasons[0]
+    return joiner.join(f"({r})" if "; " in r else r for r in reasons)
+
+
+class _Evaluator:
+    """One evaluation against one context; remembers the conditions it has decided."""
+
+    def __init__(self, ctx: Context, decided: dict[str, bool | None] | None = None) -> None:
+        self.ctx = ctx
+        self.decided: dict[str, bool | None] = {} if decided is None else decided
+        self.stack: list[str] = []  # conditions being evaluated, to cut cycles
+        self.cycles = 0
+        self.depth = 0
+
+    # lookups
+
+    def condition_tree(self, name: str) -> Node | None:
+        try:
+            found = self.ctx.conditions.get(name)
+        except Exception:
+            return None
+        if isinstance(found, Expression):
+            return found.tree
+        # A model Condition (which holds its Expression) is accepted too.
+        inner = getattr(found, "expression", None)
+        return inner.tree if isinstance(inner, Expression) else None
+
+    def fact(self, name: str) -> object:
+        try:
+            raw = self.ctx.facts.get(name)
+        except Exception:
+            return UNKNOWN
+        return UNKNOWN if raw is None else normalize(raw)
+
+    def condition(self, name: str, tree: Node) -> bool | None:
+        if name in self.decided:
+            return self.decided[name]
+        if name in self.stack:
+            # A condition that depends on itself can never be decided.
+            self.cycles += 1
+            return None
+        cycles = self.cycles
+        self.stack.append(name)
+        try:
+            result = self.truth(tree)
+        finally:
+            self.stack.pop()
+        if self.cycles == cycles:
+            # A result cut short by a cycle depends on where the walk began: not kept.
+            self.decided[name] = result
+        return result
+
+    # evaluation
+
+    def value(self, node: Node) -> object:
+        """An operand's value, or ``UNKNOWN``."""
+        if isinstance(node, Name):
+            tree = self.condition_tree(node.name)
+            if tree is None:
+                return self.fact(node.name)
+            result = self.condition(node.name, tree)
+            return UNKNOWN if result is None else result
+        if isinstance(node, Literal):
+            return node.value
+        if isinstance(node, ListValue):
+            return tuple(item.value for item in node.items)
+        result = self.truth(node)
+        return UNKNOWN if result is None else result
+
+    def truth(self, node: Node) -> bool | None:
+        if self.depth >= MAX_EVAL_DEPTH:
+            return None
+        self.depth += 1
+        try:
+            return self._truth(node)
+        finally:
+            self.depth -= 1
+
+    def _truth(self, node: Node) -> bool | None:
+        if isinstance(node, (Name, Literal, ListValue)):
+            value = self.value(node)
+            return value if isinstance(value, bool) else None
+        if isinstance(node, Not):
+            inner = self.truth(node.operand)
+            return None if inner is None else not inner
+        if isinstance(node, And):
+            result: bool | None = True
+            for operand in node.operands:
+                current = self.truth(operand)
+                if current is False:
+                    return False
+                if current is None:
+                    result = None
+            return result
+        if isinstance(node, Or):
+            result = False
+            for operand in node.operands:
+                current = self.truth(operand)
+                if current is True:
+                    return True
+                if current is None:
+                    result = None
+            return result
+        if isinstance(node, Compare):
+            left = self.value(node.left)
+            right = self.value(node.right)
+            if left is UNKNOWN or right is UNKNOWN:
+                return None
+            return compare_values(node.op, left, right)
+        if isinstance(node, IsSet):
+            return self.is_set(node.name.name) != node.negated
+        if isinstance(node, IsActive):
+            return self.is_active(node.name.name) != node.negated
+        return None  # pragma: no cover - every node kind is handled above
+
+    def is_set(self, name: str) -> bool:
+        tree = self.condition_tree(name)
+        if tree is not None:
+            return self.condition(name, tree) is not None
+        return self.fact(name) is not UNKNOWN
+
+    def is_active(self, name: str) -> bool:
+        try:
+            return bool(name in self.ctx.active)
+        except Exception:
+            return False
+
+    # explanation
+
+    def reasons(self, node: Node, want: bool) -> list[str]:
+        """Why ``node`` is not ``want``, in plain words; ``[]`` when it is."""
+        actual = self.truth(node)
+        if actual is want:
+            return []
+        if self.depth >= MAX_EVAL_DEPTH:
+            return ["this condition is nested too deeply to explain"]
+        self.depth += 1
+        try:
+            return self._reasons(node, actual, want)
+        finally:
+            self.depth -= 1
+
+    def _reasons(self, node: Node, actual: bool | None, want: bool) -> list[str]:
+        if isinstance(node, Name):
+            return self.name_reasons(node.name, actual, want)
+        if isinstance(node, Literal):
+            if isinstance(node.value, bool):
+                return [f"'{format_value(node.value)}' {'never' if want else 'always'} holds"]
+            return [f"{format_value(node.value)} is not true or false"]
+        if isinstance(node, ListValue):
+            return ["a list is not true or false"]
+        if isinstance(node, Not):
+            return self.reasons(node.operand, not want)
+        if isinstance(node, And):
+            if want:
+                return self.each(node.operands, True, lambda v: v is not True)
+            if actual is True:
+                return ["all of these hold: " + _join(self.each(node.operands, False), "; ")]
+            return self.each(node.operands, False, lambda v: v is None)
+        if isinstance(node, Or):
+            if want:
+                parts = [_join(self.reasons(op, True), " and ") for op in node.operands]
+                return ["none of these holds: " + _join([p for p in parts if p], "; ")]
+            return self.each(node.operands, False, lambda v: v is actual)
+        if isinstance(node, Compare):
+            return self.compare_reasons(node, actual)
+        if isinstance(node, IsSet):
+            return [self.set_sentence(node.name.name, self.is_set(node.name.name))]
+        if isinstance(node, IsActive):
+            active = self.is_active(node.name.name)
+            return [f"{node.name.name} is {'active' if active else 'not active'}"]
+        return []  # pragma: no cover - every node kind is handled above
+
+    def each(
+        self,
+        operands: tuple[Node, ...],
+        want: bool,
+        keep: Callable[[bool | None], bool] | None = None,
+    ) -> list[str]:
+        found: list[str] = []
+        for operand in operands:
+            if keep is None or keep(self.truth(operand)):
+                found.extend(self.reasons(operand, want))
+        return found
+
+    def name_reasons(self, name: str, actual: bool | None, want: bool) -> list[str]:
+        tree = self.condition_tree(name)
+        if tree is not None:
+            if name in self.stack:
+                return [f"condition '{name}' refers back to itself, so it cannot be decided"]
+            if actual is True:
+                return [f"condition '{name}' holds"]
+            self.stack.append(name)
+            try:
+                inner = self.reasons(tree, True)
+            finally:
+                self.stack.pop()
+            if want:
+                head = f"condition '{name}' does not hold"
+            else:
+                head = f"condition '{name}' cannot be decided yet"
+            return [f"{head}: {_join(inner, '; ')}" if inner else head]
+        value = self.fact(name)
+        if value is UNKNOWN:
+            return [f"{name} is not recorded yet"]
+        if isinstance(value, bool):
+            return [f"{name} is {format_value(value)}"]
+        return [f"{name} is {format_value(value)}, not true or false"]
+
+    def set_sentence(self, name: str, recorded: bool) -> str:
+        if self.condition_tree(name) is not None:
+            return (
+                f"condition '{name}' "
+                + ("can already" if recorded else "cannot yet")
+                + " be decided"
+            )
+        if recorded:
+            return f"{name} is already recorded ({format_value(self.fact(name))})"
+        return f"{name} is not recorded yet"
+
+    def unknown_reasons(self, operand: Node, value: object) -> list[str]:
+        if value is not UNKNOWN:
+            return []
+        if isinstance(operand, Name):
+            return self.name_reasons(operand.name, None, False)
+        return self.reasons(operand, True)
+
+    def subject(self, node: Node, value: object) -> str:
+        if isinstance(node, Name):
+            if self.condition_tree(node.name) is not None:
+                return f"condition '{node.name}' ({format_value(value)})"
+            return f"{node.name} ({format_value(value)})"
+        if isinstance(node, Literal):
+            return format_value(value)
+        return f"({describe_tree(node, 0)}) ({format_value(value)})"
+
+    def compare_reasons(self, node: Compare, actual: bool | None) -> list[str]:
+        left = self.value(node.left)
+        right = self.value(node.right)
+        if actual is None:
+            return self.unknown_reasons(node.left, left) + self.unknown_reasons(node.right, right)
+        return [self.compare_sentence(node, left, right, actual)]
+
+    def compare_sentence(self, node: Compare, left: object, right: object, actual: bool) -> str:
+        """What is actually so about ``node``, given that it came out ``actual``."""
+        op = node.op
+        a = self.subject(node.left, left)
+        if isinstance(node.right, ListValue):
+            items = format_value(right)
+        elif isinstance(node.right, Name):
+            items = f"the values of {self.subject(node.right, right)}"
+        else:
+            items = self.subject(node.right, right)
+        if not compatible(op, left, right):
+            if op in IN_OPS and not isinstance(right, tuple):
+                return f"{self.subject(node.right, right)} is not a list of values"
+            if op in IN_OPS:
+                return f"{a} is {KIND_PHRASES[kind_of(left)]}, so it cannot be looked up in {items}"
+            b = self.subject(node.right, right)
+            if kind_of(left) == kind_of(right) == "boolean":
+                return f"{a} and {b} are true/false values, which cannot be put in order"
+            return (
+                f"{a} is {KIND_PHRASES[kind_of(left)]} and {b} is "
+                f"{KIND_PHRASES[kind_of(right)]}, so they cannot be compared"
+            )
+        plain_fact = isinstance(node.left, Name) and self.condition_tree(node.left.name) is None
+        if op in ("==", "!="):
+            equal = actual if op == "==" else not actual
+            if plain_fact and isinstance(node.right, Literal):
+                name = node.left.name  # type: ignore[union-attr]
+                if equal:
+                    return f"{name} is {format_value(right)}"
+                return f"{name} is {format_value(left)}, not {format_value(right)}"
+            b = self.subject(node.right, right)
+            return f"{a} is the same as {b}" if equal else f"{a} is not the same as {b}"
+        if op in IN_OPS:
+            member = actual if op == "in" else not actual
+            assert isinstance(right, tuple)
+            if plain_fact:
+                name = node.left.name  # type: ignore[union-attr]
+                if not right:
+                    return f"{name} is {format_value(left)}, and the list after '{op}' is empty"
+                single = isinstance(node.right, ListValue) and len(right) == 1
+                if member:
+                    return f"{name} is {format_value(left)}" + (
+                        "" if single else f", one of {items}"
+                    )
+                return f"{name} is {format_value(left)}, not {'' if single else 'one of '}{items}"
+            return f"{a} is {'' if member else 'not '}one of {items}"
+        words = ORDER_WORDS[kind_of(left)][op]
+        b = self.subject(node.right, right)
+        return f"{a} is {'' if actual else 'not '}{words} {b}"
+
+
+# -- how deep an evaluation goes ----------------------------------------------------------
+
+
+def evaluation_depths(conditions: Mapping[str, Expression]) -> dict[str, int]:
+    """How deep deciding each named condition goes, counted as the evaluator counts
+    against :data:`MAX_EVAL_DEPTH` (following the conditions it names; a condition that
+    depends on itself is cut where it comes back, as the evaluator cuts it). Worked out
+    without recursion over the conditions, so a chain of thousands costs no stack."""
+    depths: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1: being worked out, 2: done
+    for root in conditions:
+        if root in state:
+            continue
+        stack = [(root, iter(sorted(conditions[root].names & conditions.keys())))]
+        state[root] = 1
+        while stack:
+            name, pending = stack[-1]
+            for used in pending:
+                if used not in state:
+                    state[used] = 1
+                    stack.append((used, iter(sorted(conditions[used].names & conditions.keys()))))
+                    break
+            else:
+                stack.pop()
+                state[name] = 2
+                # A name still being worked out is a cycle: the evaluator stops there.
+                depths[name] = _tree_depth(conditions[name].tree, depths)
+    return depths
+
+
+def evaluation_depth(expression: Expression, depths: Mapping[str, int]) -> int:
+    """How deep deciding ``expression`` goes, given :func:`evaluation_depths`."""
+    return _tree_depth(expression.tree, depths)
+
+
+def _tree_depth(node: Node, depths: Mapping[str, int]) -> int:
+    """Nested ``truth`` calls the evaluator makes for ``node`` (this one included)."""
+
+    def value(operand: Node) -> int:  # what finding an operand's value adds
+        if isinstance(operand, Name):
+            return depths.get(operand.name, 0)
+        if isinstance(operand, (Literal, ListValue)):
+            return 0
+        return _tree_depth(operand, depths)
+
+    if isinstance(node, (Name, Literal, ListValue)):
+        return 1 + value(node)
+    if isinstance(node, Not):
+        return 1 + _tree_depth(node.operand, depths)
+    if isinstance(node, (And, Or)):
+        return 1 + max(_tree_depth(operand, depths) for operand in node.operands)
+    if isinstance(node, Compare):
+        return 1 + max(value(node.left), value(node.right))
+    if isinstance(node, IsSet):
+        return 1 + value(node.name)
+    return 1
