@@ -45,7 +45,7 @@ if str(ROOT) not in sys.path:  # run as a script: python bench/run.py
 
 from bench import bulk, mainpath  # noqa: E402
 from engine.cases.runtime import Runtime  # noqa: E402
-from engine.format import loader  # noqa: E402
+from engine.format import loader, shape  # noqa: E402
 from engine.run import chart, interpreter  # noqa: E402
 from engine.store.database import Store  # noqa: E402
 from engine.store.dialects import with_search_path  # noqa: E402
@@ -560,7 +560,7 @@ def load_and_validate(commands: Commands, settings: Settings) -> list[Row]:
         start = time.perf_counter()
         chart.chart_for(process, bundle.hash)
         lookups.append(time.perf_counter() - start)
-        loader._read_document.cache_clear()  # read the YAML again, as a new process would
+        shape.read_document.cache_clear()  # read the YAML again, as a new process would
         start = time.perf_counter()
         loader.build(bundle)
         models.append(time.perf_counter() - start)

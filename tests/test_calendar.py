@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from engine.dates import DateError, parse_date
+from engine.format.durations import DurationError, parse_duration
 from engine.model import ENTRY, Before, Duration, EarliestOf, OnDate, Within
 from engine.run.calendar import (
     Due,
-    DurationError,
     add,
     add_working_days,
     bank_holiday,
@@ -27,7 +27,6 @@ from engine.run.calendar import (
     compute_due,
     describe_rule,
     is_working_day,
-    parse_duration,
     subtract,
     working_days_between,
 )

@@ -1,6 +1,6 @@
 """The process schema's validator reports exactly what jsonschema's own validator does.
 
-``engine.format.loader.schema_validator`` is jsonschema's Draft 2020-12 validator with two
+``engine.format.shape.schema_validator`` is jsonschema's Draft 2020-12 validator with two
 changes: each ``$ref`` into the schema's own ``$defs`` is looked up once, not at every
 use, and a plain value found valid against a ``$ref`` is not checked against it again.
 Every message about a file's shape is built from the errors it reports, so these tests
@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from engine.format import loader, yamlsource
+from engine.format import shape, yamlsource
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [
@@ -63,12 +63,12 @@ def schema_words(schema: Any) -> tuple:
 
 @functools.cache
 def jsonschemas_own(name: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads((loader.SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((shape.SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
 
 def assert_same_errors(data: Any, name: str = "process") -> None:
-    ours = described(loader.schema_validator(name).iter_errors(data))
+    ours = described(shape.schema_validator(name).iter_errors(data))
     assert ours == described(jsonschemas_own(name).iter_errors(data))
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..dates import DateError, parse_date
 from ..format import yamlsource
-from ..format.loader import LoadError, shape_problems
+from ..format.loader import LoadError
+from ..format.shape import shape_problems
 from ..model import Transition
 from ..problems import Location, Problem
 from ..store.database import Store

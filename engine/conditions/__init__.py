@@ -39,7 +39,7 @@ they are given, because a running case must never crash on a badly typed fact.
 from __future__ import annotations
 
 from .evaluate import Context, Expression, evaluation_depth, evaluation_depths
-from .parse import WORDS, describe, parse
+from .reader import WORDS, describe, parse
 from .syntax import (
     MAX_DEPTH,
     MAX_DIGITS,

@@ -2,13 +2,15 @@
 
 Loading has three layers, each reporting *all* it finds as ``file:line:col: message``:
 
-1. :mod:`engine.yamlsource` reads strict YAML and remembers where every node is;
-2. ``schemas/process.schema.json`` checks the shape (its errors are mapped back to lines);
-3. :mod:`engine.checks` checks what a schema cannot (targets, names, reachability...).
+1. :mod:`engine.format.yamlsource` reads strict YAML and remembers where every node is;
+2. ``schemas/process.schema.json`` checks the shape (:mod:`engine.format.shape` maps its
+   errors back to lines);
+3. :mod:`engine.format.checks` checks what a schema cannot (targets, names,
+   reachability...).
 
-A process and the files it includes travel together as a :class:`Bundle` (file name →
-text). A case is pinned to its bundle's hash, so editing a file never changes a case
-that is already running.
+A process and the files it includes travel together as a bundle
+(:mod:`engine.format.bundle`: file name → text). A case is pinned to its bundle's hash,
+so editing a file never changes a case that is already running.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import contextlib
 import functools
 import json
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import cache
 from ..conditions import MAX_LENGTH, Expression, ExpressionError, parse
-from ..frozen import Frozen, field
+from ..dates import DateError, parse_date
 from ..model import (
     ENTRY,
     Before,
@@ -42,12 +44,20 @@ from ..model import (
     Within,
 )
 from ..problems import Location, Problem, did_you_mean
-from ..run import calendar
+from .durations import DurationError, parse_duration
 
 if TYPE_CHECKING:  # at run time imported where files are read: a stored model needs no YAML
     from . import yamlsource
-
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "schemas"
+from .bundle import (
+    AT_INCLUDE,
+    MAX_INCLUDE_DEPTH,
+    Bundle,
+    display_name,
+    display_path,
+    mapping_or_empty,
+    read_bundle,
+)
+from .shape import SCHEMAS, read_document
 
 
 def _in_order(problems: Iterable[Problem]) -> list[Problem]:
@@ -65,154 +75,13 @@ class LoadError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class Bundle(Frozen):
-    """A process file and the files it includes, as text, keyed by name relative to it.
-
-    Two bundles are equal when their texts are: that is what pins a case to a version.
-    ``problems`` says why a file could not be read as text (too large, not UTF-8); it is
-    not part of the hash, since a bundle missing a file's text never builds.
-    """
-
-    main: str
-    texts: Mapping[str, str] = field(default_factory=dict)
-    problems: Mapping[str, Problem] = field(default_factory=dict)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bundle) and other.hash == self.hash
-
-    def __hash__(self) -> int:
-        return hash(self.hash)
-
-    @functools.cached_property
-    def hash(self) -> str:
-        import hashlib  # only a bundle read from files is hashed
-
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
-
-    def to_json(self) -> str:
-        return json.dumps({"main": self.main, "texts": dict(self.texts)}, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Bundle:
-        data = json.loads(text)
-        return cls(data["main"], data["texts"])
-
-
-#: Deepest chain of includes read: a file including one that includes one... (the top
-#: file is not counted).
-MAX_INCLUDE_DEPTH = 20
-#: Stands for "where the include naming this file is written" in a bundle's problems.
-_AT_INCLUDE = Location("", 0, 0)
-
-
-def read_bundle(path: str | Path) -> Bundle:
-    """Read a process file and, recursively, the files it includes.
-
-    Includes are taken from the parsed ``include:`` keys of states only (never from text
-    that merely looks like one, such as a line of a description), each a regular file in
-    the process file's folder or below it, at most :data:`MAX_INCLUDE_DEPTH` deep, each at
-    most the size any process file may have. A refused include is reported where it is
-    named, when the bundle is built.
-    """
-    from . import yamlsource
-
-    path = Path(path)
-    base = path.parent
-    display_dir = _display(base)
-    texts: dict[str, str] = {}
-    problems: dict[str, Problem] = {}
-    pending = [(path.name, 0)]
-    while pending:
-        name, depth = pending.pop()
-        if name in texts or name in problems or depth > MAX_INCLUDE_DEPTH:
-            continue  # too deep: reported where it is included, when the bundle is built
-        refusal = _refused_include(base, name) if depth else None
-        if refusal is not None:
-            problems[name] = Problem(_AT_INCLUDE, refusal)
-            continue
-        try:
-            texts[name] = yamlsource.read_file(base / name, name)
-        except OSError:
-            continue  # reported at the include naming it when the bundle is built
-        except yamlsource.YamlProblem as error:
-            problems[name] = Problem(error.where, error.message)
-            continue
-        for included in _includes_named(texts[name], _display_name(display_dir, name)):
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(name), included))
-            pending.append((joined, depth + 1))
-    return Bundle(path.name, texts, problems)
-
-
-def _refused_include(base: Path, name: str) -> str | None:
-    """Why the file an include names may not be read, or ``None``: it must be a regular
-    file inside the process file's folder (after following links). A missing file is left
-    to the builder, which says so where it is named."""
-    import os
-    import stat
-
-    inside = (
-        "; an include names a process file in the same folder as the file that includes "
-        "it, or below it, by a relative path such as 'scr.yaml'"
-    )
-    if posixpath.isabs(name) or name == ".." or name.startswith("../"):
-        return f"cannot include '{name}': it is outside the process folder{inside}"
-    try:
-        resolved = (base / name).resolve()
-        mode = os.stat(resolved).st_mode
-    except (OSError, RuntimeError):
-        return None
-    if not resolved.is_relative_to(base.resolve()):
-        return f"cannot include '{name}': it leads outside the process folder{inside}"
-    if not stat.S_ISREG(mode):
-        return f"cannot include '{name}': it is not a regular file; include a process file"
-    return None
-
-
-def _includes_named(text: str, file: str) -> list[str]:
-    """The include paths a text names: the ``include:`` values of its states, however
-    deeply nested, read from the parsed YAML (what the builder will read them from)."""
-    from . import yamlsource
-
-    if "include" not in text:  # no need to parse
-        return []
-    try:
-        data = _parsed(text, file).data
-    except yamlsource.YamlProblem:
-        return []  # reported when the bundle is built
-    names = []
-    pending = [data.get("states")] if isinstance(data, dict) else []
-    while pending:
-        states = pending.pop()
-        for spec in _mapping(states).values():
-            if not isinstance(spec, dict):
-                continue
-            include = spec.get("include")
-            if isinstance(include, str):
-                names.append(include)
-            elif "states" in spec:
-                pending.append(spec["states"])
-    return names
-
-
-def _display_name(display_dir: str, name: str) -> str:
-    """A bundle file's name as problems show it (the builder's ``display``)."""
-    return name if display_dir in ("", ".") else posixpath.join(display_dir, name)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def load_process(path: str | Path) -> Process:
     """Load and check a process file; raise :class:`LoadError` listing every problem."""
     path = Path(path)
     if not path.is_file():
         raise LoadError([Problem(Location(str(path), 1, 1), "no such process file")])
     bundle = read_bundle(path)
-    return build(bundle, display_dir=_display(path.parent))
+    return build(bundle, display_dir=display_path(path.parent))
 
 
 def check_file(path: str | Path) -> list[Problem]:
@@ -231,7 +100,7 @@ def check_file(path: str | Path) -> list[Problem]:
     ):
         return []
     try:
-        build(bundle, display_dir=_display(path.parent))
+        build(bundle, display_dir=display_path(path.parent))
     except LoadError as error:
         return list(error.problems)
     cache.write(_valid_mark(bundle.hash), b"")
@@ -249,7 +118,7 @@ def check_file_report(path: str | Path) -> tuple[list[Problem], list[Problem]]:
     if not path.is_file():
         return [Problem(Location(str(path), 1, 1), "no such process file")], []
     bundle = read_bundle(path)
-    display_dir = _display(path.parent)
+    display_dir = display_path(path.parent)
     mark = _valid_mark(bundle.hash)
     if not bundle.problems:
         with contextlib.suppress(ValueError, KeyError, TypeError):
@@ -360,7 +229,6 @@ def _engine_stamp() -> str:
     sources = [
         *(engine / name for name in ("model.py", "frozen.py", "cache.py", "problems.py")),
         engine / "dates.py",
-        engine / "run" / "calendar.py",
         *sorted((engine / "conditions").glob("*.py")),
         *sorted((engine / "format").glob("*.py")),
     ]
@@ -373,87 +241,6 @@ def _engine_stamp() -> str:
         identity.append(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
     digest = zlib.crc32("\n".join(identity).encode())
     return f"{digest:08x}"
-
-
-@functools.lru_cache(maxsize=4)
-def schema_validator(name: str = "process") -> Any:
-    """The JSON Schema validator for ``schemas/<name>.schema.json``.
-
-    A Draft 2020-12 validator, except that each ``$ref`` into the schema's own ``$defs``
-    is looked up once rather than at every use, and a plain value (text, a number, true
-    or false) found valid against a reference is not checked against it again: a process
-    file reaches such references thousands of times, mostly with the same ids, and
-    following them was half of checking a file's shape. What it reports is what
-    jsonschema's own validator reports (tests/test_schema_validator.py compares them).
-    """
-    import jsonschema  # imported here: only loading a file from disk needs it
-    import referencing.jsonschema
-
-    text = (SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")
-    schema = json.loads(text)
-    draft = jsonschema.Draft202012Validator
-    if text.count('"$id"') != 1 or "$dynamic" in text or "$anchor" in text:
-        return draft(schema)  # a reference could mean something else in another place
-    root = referencing.jsonschema.DRAFT202012.create_resource(schema)
-    resolver = referencing.Registry().with_resource(schema["$id"], root).resolver(schema["$id"])
-    resolved: dict[str, Any] = {}
-    #: (reference, type, value) of plain values found valid against a reference.
-    valid: set[tuple[str, type, Any]] = set()
-
-    def ref(validator: Any, ref: str, instance: Any, subschema: Any) -> Iterator[Any]:
-        if not ref.startswith("#"):  # not into this schema: resolved as jsonschema does
-            yield from draft.VALIDATORS["$ref"](validator, ref, instance, subschema)
-            return
-        plain = isinstance(instance, _PLAIN) or instance is None
-        if plain and (ref, type(instance), instance) in valid:
-            return
-        if ref not in resolved:
-            resolved[ref] = resolver.lookup(ref)
-        target = resolved[ref]
-        errors = list(validator.descend(instance, target.contents, resolver=target.resolver))
-        if plain and not errors:
-            valid.add((ref, type(instance), instance))
-        yield from errors
-
-    validator_class = jsonschema.validators.extend(draft, {"$ref": ref})
-    return validator_class(schema)
-
-
-#: Values whose validity against a schema depends on nothing but the value and its type.
-_PLAIN = (str, int, float, bool)
-
-
-def shape_problems(document: yamlsource.Document, schema: str = "process") -> list[Problem]:
-    """Every schema error in a document, at its YAML line and column, in plain words."""
-    validator = schema_validator(schema)
-    problems = []
-    for error in validator.iter_errors(document.data):
-        for leaf in _leaf_errors(error):
-            where, message = _describe_schema_error(
-                leaf, tuple(leaf.absolute_path), document, validator.schema
-            )
-            problems.append(Problem(where, message))
-    return problems
-
-
-@functools.lru_cache(maxsize=16)
-def _read_document(text: str, file: str) -> tuple[yamlsource.Document, tuple[Problem, ...]]:
-    """A file's text read as YAML, and its schema errors: remembered, because a process
-    included by others (``cspr validate processes/`` reads scr.yaml and cspr.yaml again as
-    transitional.yaml's includes) is the same document each time. Documents are only read.
-    """
-    document = _parsed(text, file)
-    shape = tuple(shape_problems(document)) if isinstance(document.data, dict) else ()
-    return document, shape
-
-
-@functools.lru_cache(maxsize=16)
-def _parsed(text: str, file: str) -> yamlsource.Document:
-    """A file's text read as YAML: remembered, since reading a bundle looks for its
-    includes in the very documents that building it reads. Documents are only read."""
-    from . import yamlsource
-
-    return yamlsource.read(text, file)
 
 
 # -- the builder --------------------------------------------------------------------------
@@ -483,7 +270,7 @@ class _Builder:
         self.condition_texts: dict[Location, tuple[yamlsource.Document, tuple]] = {}
 
     def display(self, name: str) -> str:
-        return _display_name(self.display_dir, name)
+        return display_name(self.display_dir, name)
 
     def problem(self, where: Location, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -542,7 +329,7 @@ class _Builder:
             self.unreadable(name, included_at)
             return None
         try:
-            document, shape = _read_document(text, file)
+            document, shape = read_document(text, file)
         except yamlsource.YamlProblem as error:
             self.problem(error.where, error.message)
             return None
@@ -563,7 +350,7 @@ class _Builder:
         if refused is None:
             self.problem(included_at, f"cannot read '{name}': no such file")
             return
-        if refused.where == _AT_INCLUDE:
+        if refused.where == AT_INCLUDE:
             self.problem(included_at, refused.message)
             return
         # Read relative to the bundle; report under the name the user knows it by.
@@ -577,19 +364,19 @@ class _Builder:
     ) -> list[str]:
         """Add a file's sources, roles, facts, conditions and states; return its top states."""
         data = document.data
-        for key, value in _mapping(data.get("sources")).items():
+        for key, value in mapping_or_empty(data.get("sources")).items():
             where = document.where(("sources", key), key=True)
             title = value.get("title") if isinstance(value, dict) else value
             url = value.get("url") if isinstance(value, dict) else None
             self.merge(self.sources, key, Source(key, str(title), url, where), "source")
-        for key, value in _mapping(data.get("roles")).items():
+        for key, value in mapping_or_empty(data.get("roles")).items():
             where = document.where(("roles", key), key=True)
             if isinstance(value, dict):
                 role = Role(key, str(value.get("title", key)), value.get("description"), where)
             else:
                 role = Role(key, str(value), None, where)
             self.merge(self.roles, key, role, "role")
-        for key, value in _mapping(data.get("facts")).items():
+        for key, value in mapping_or_empty(data.get("facts")).items():
             if not isinstance(value, dict):
                 continue
             where = document.where(("facts", key), key=True)
@@ -604,7 +391,7 @@ class _Builder:
                 source_at=document.where(("facts", key, "source")),
             )
             self.merge(self.facts, key, fact, "fact", compare=("type", "options"))
-        for key, value in _mapping(data.get("conditions")).items():
+        for key, value in mapping_or_empty(data.get("conditions")).items():
             path: tuple[str | int, ...] = ("conditions", key)
             text = value.get("when") if isinstance(value, dict) else value
             if not isinstance(text, str):
@@ -674,7 +461,7 @@ class _Builder:
         stack: tuple[str, ...],
     ) -> list[str]:
         ids = []
-        for state_id, spec in _mapping(states).items():
+        for state_id, spec in mapping_or_empty(states).items():
             if not isinstance(spec, dict):
                 spec = {}
             state_path = (*path, state_id)
@@ -800,7 +587,7 @@ class _Builder:
         state_id: str,
         specs: Any,
     ) -> Iterable[Deadline]:
-        for deadline_id, spec in _mapping(specs).items():
+        for deadline_id, spec in mapping_or_empty(specs).items():
             if not isinstance(spec, dict):
                 continue
             deadline_path = (*path, "deadlines", deadline_id)
@@ -837,16 +624,16 @@ class _Builder:
             return EarliestOf(tuple(r for r in rules if r is not None))
         if "date" in spec:
             try:
-                return OnDate(calendar.parse_date(str(spec["date"])))
-            except calendar.DateError as error:
+                return OnDate(parse_date(str(spec["date"])))
+            except DateError as error:
                 self.problem(document.where((*path, "date")), str(error))
                 # Kept, due never, so that the rest of the deadline is checked too.
                 return EarliestOf(())
         for amount_key, base_key, kind in (("within", "from", Within), ("before", "of", Before)):
             if amount_key in spec:
                 try:
-                    duration = calendar.parse_duration(str(spec[amount_key]))
-                except calendar.DurationError as error:
+                    duration = parse_duration(str(spec[amount_key]))
+                except DurationError as error:
                     self.problem(document.where((*path, amount_key)), str(error))
                     # Its base is still checked, so that a mistake there is reported in
                     # the same run (the model is refused anyway).
@@ -864,7 +651,7 @@ class _Builder:
         state_id: str,
         spec: dict[str, Any],
     ) -> Iterable[Transition]:
-        for event, specs in _mapping(spec.get("on")).items():
+        for event, specs in mapping_or_empty(spec.get("on")).items():
             yield from self.transition_list(
                 document, (*path, "on", event), state_id, specs, "event", event
             )
@@ -928,10 +715,6 @@ class _Builder:
 _UNREADABLE = Duration(0, "days")
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _names_at(
     document: yamlsource.Document, path: tuple[str | int, ...], expression: Expression
 ) -> tuple[Location, ...]:
@@ -943,130 +726,6 @@ def _names_at(
 def _listing(names: Iterable[str]) -> str:
     names = list(names)
     return ", ".join(f"'{n}'" for n in names) if names else "(none)"
-
-
-def _leaf_errors(error: Any) -> list[Any]:
-    """The most specific schema errors: for oneOf/anyOf, the branch that got furthest."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        best_path = max(len(e.absolute_path) for e in error.context)
-        if best_path > len(error.absolute_path):
-            deepest = [e for e in error.context if len(e.absolute_path) == best_path]
-            return [leaf for e in deepest for leaf in _leaf_errors(e)]
-        types = {e.validator for e in error.context}
-        if types == {"type"} or error.validator == "anyOf":
-            return [error]
-        # Same depth: prefer the branch whose type matched (it complains about content).
-        matched = [e for e in error.context if e.validator != "type"]
-        if matched and len({e.relative_schema_path[0] for e in matched}) == 1:
-            return [leaf for e in matched for leaf in _leaf_errors(e)]
-    return [error]
-
-
-_TYPE_WORDS = {
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "a mapping of 'key: value' lines",
-    "array": "a list",
-    "null": "nothing",
-}
-
-
-def _describe_schema_error(
-    error: Any, path: tuple, document: yamlsource.Document, root: dict[str, Any]
-) -> tuple:
-    """A schema error → (location, message a policy lead can act on)."""
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    title = schema.get("title")
-    what = f"'{path[-1]}'" if path else "the file"
-    named_key = _named_key(error, path)
-    where = document.where(named_key, key=True) if named_key else document.where(path)
-    validator = error.validator
-    if validator in ("additionalProperties", "unevaluatedProperties"):
-        allowed = sorted(schema.get("properties", {}) or _properties_of(error, root))
-        extras = (
-            [k for k in error.instance if k not in allowed]
-            if isinstance(error.instance, dict)
-            else []
-        )
-        if extras:
-            key = extras[0]
-            where = document.where((*path, key), key=True)
-            return where, (
-                f"unknown key '{key}'{did_you_mean(key, allowed)}"
-                f" (allowed here: {', '.join(allowed)})"
-            )
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return where, f"{what} needs '{missing}'"
-    if validator == "pattern" and "[a-z][a-z0-9_]" in str(error.validator_value):
-        suggestion = _as_id(str(error.instance))
-        return where, (
-            f"'{error.instance}' is not a valid id: use lower case letters, digits and "
-            f"underscores, starting with a letter (for example '{suggestion}')"
-        )
-    if validator == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
-        return where, (
-            f"{what} is '{error.instance}'{did_you_mean(str(error.instance), map(str, error.validator_value))}"  # noqa: E501
-            f"; write one of: {options}"
-        )
-    if validator == "type":
-        expected = error.validator_value
-        expected = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
-        return where, f"{what} should be {words}" + (f" ({title})" if title else "")
-    if validator == "oneOf" and _choice_of_keys(error.validator_value):
-        return where, (
-            f"deadline {what} needs one of: 'within' with 'from', 'before' with 'of', "
-            "'date', or 'earliest'"
-        )
-    if validator == "oneOf":
-        description = schema.get("description", "")
-        return where, f"{what} is not in a form allowed here. {description}".strip()
-    if validator in ("minLength", "minItems", "minProperties"):
-        return where, f"{what} is empty" + (f"; {schema.get('description')}" if schema else "")
-    return where, f"{what}: {error.message}"
-
-
-def _choice_of_keys(branches: Any) -> bool:
-    """Whether a ``oneOf`` only chooses which keys must be written (a deadline's rule),
-    rather than between forms such as text or a mapping (a role, a source)."""
-    return isinstance(branches, list) and all(
-        isinstance(branch, dict) and list(branch) == ["required"] for branch in branches
-    )
-
-
-def _named_key(error: Any, path: tuple) -> tuple | None:
-    """The path of the key an error is about, when it is about a key's name.
-
-    jsonschema reports a ``propertyNames`` error at the mapping holding the key, with the
-    key as its instance; the place to edit is the key itself.
-    """
-    if "propertyNames" in error.absolute_schema_path and isinstance(error.instance, str):
-        return (*path, error.instance)
-    return None
-
-
-def _properties_of(error: Any, root: dict[str, Any]) -> list[str]:
-    """Properties allowed where ``unevaluatedProperties`` sits under ``allOf`` refs."""
-    names: set[str] = set()
-    definitions = root.get("$defs", {})
-    for part in error.schema.get("allOf", []):
-        ref = part.get("$ref", "")
-        if ref.startswith("#/$defs/"):
-            names.update(definitions[ref.split("/")[-1]].get("properties", {}))
-    return sorted(names)
-
-
-def _as_id(text: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "_" for c in text.strip().lower()).strip("_")
-    while "__" in cleaned:
-        cleaned = cleaned.replace("__", "_")
-    if not cleaned or not cleaned[0].isalpha():
-        cleaned = "x_" + cleaned
-    return cleaned
 
 
 __all__ = [
