@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 
-
 # -- bank holidays ----------------------------------------------------------------------
 
 # Filled lazily: the holidays package computes a whole year at once and a tick over many
