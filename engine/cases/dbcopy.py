@@ -167,8 +167,6 @@ def _backup_sqlite(store: Store, partial: Path) -> int:
 
 
 def _backup_by_copy(store: Store, partial: Path) -> int:
-    from .dbcopy import copy_store
-
     partial.unlink(missing_ok=True)
     with Store(partial) as copy:
         # Every row is checked against the original; a damaged case is still backed up.
