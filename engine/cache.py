@@ -244,7 +244,7 @@ def decode(data: bytes, records: Mapping[str, type]) -> Any:
         fields = getattr(cls, "_fields", None)
         if cls is None or fields is None or len(fields) != len(items):
             raise DecodeError(f"not a cache entry: {tag[:40]!r}")
-        record = new(cls)
+        record: Any = new(cls)
         record.__dict__.update(zip(fields, items, strict=True))
         return record
 

@@ -112,10 +112,11 @@ class Frozen:
         cls._shown = tuple(name for name in fields if name in shown)
         cls._defaults, cls._factories = defaults, factories
         if order:
-            cls.__lt__ = _ordering(tuple.__lt__)  # type: ignore[method-assign]
-            cls.__le__ = _ordering(tuple.__le__)  # type: ignore[method-assign]
-            cls.__gt__ = _ordering(tuple.__gt__)  # type: ignore[method-assign]
-            cls.__ge__ = _ordering(tuple.__ge__)  # type: ignore[method-assign]
+            # Set by name: the comparisons are made here, once, for ordered records only.
+            setattr(cls, "__lt__", _ordering(tuple.__lt__))  # noqa: B010
+            setattr(cls, "__le__", _ordering(tuple.__le__))  # noqa: B010
+            setattr(cls, "__gt__", _ordering(tuple.__gt__))  # noqa: B010
+            setattr(cls, "__ge__", _ordering(tuple.__ge__))  # noqa: B010
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
@@ -152,7 +153,7 @@ class Frozen:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
         return hash(self._key())
@@ -175,7 +176,7 @@ def _ordering(compare: Callable[[tuple[Any, ...], tuple[Any, ...]], bool]) -> An
     def method(self: Frozen, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return compare(self._key(), other._key())  # type: ignore[attr-defined]
+        return compare(self._key(), other._key())
 
     return method
 

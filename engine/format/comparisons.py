@@ -123,7 +123,7 @@ def _advice(process: Process, kind: str, name: str | None) -> str:
         return "write it on its own (or with 'not'), or compare it with true or false"
     if kind == "number":
         return f"compare it with a number such as 18{facts}"
-    if kind == "choice" and name in process.facts:
+    if kind == "choice" and name is not None and name in process.facts:
         options = ", ".join(f"'{o}'" for o in process.facts[name].options)
         return f"compare it with one of its options in quotes: {options}"
     return f"compare it with text in quotes{facts}"
@@ -206,6 +206,8 @@ def _compare_problems(
         yield from _membership_problems(process, node, left_kind, at)
         return
     # The side to change: a written value, else the right-hand side.
+    wrong: Node
+    other: Node
     if isinstance(left, Literal) and not isinstance(right, Literal):
         wrong, other, other_kind = left, right, right_kind
     else:

@@ -160,7 +160,7 @@ def _describe_schema_error(
     if validator == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
         return where, f"{what} should be {words}" + (f" ({title})" if title else "")
     if validator == "oneOf" and _choice_of_keys(error.validator_value):
         return where, (

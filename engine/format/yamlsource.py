@@ -167,7 +167,8 @@ class _Reading:
                             path = parent.path_of_next() if parent else ()
                             value_at[path] = where
                             style = event.style or None  # '' from libyaml for plain text
-                            span_at[path] = Span(mark.index, event.end_mark.index, style)
+                            end = event.end_mark.index if event.end_mark else mark.index
+                            span_at[path] = Span(mark.index, end, style)
                 else:
                     is_mapping = isinstance(event, yaml.MappingStartEvent)
                     flow = 1 if event.flow_style else 0
@@ -263,6 +264,7 @@ class _Loader(_Reading, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Pa
         self.file = file
 
 
+_CParser: Any
 try:  # PyYAML's wheels carry libyaml, whose C parser reads a file many times faster
     from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -273,7 +275,7 @@ LIBYAML: bool = _CParser is not None
 
 if _CParser is not None:
 
-    class _FastLoader(_Reading, _CParser):  # type: ignore[misc,valid-type]
+    class _FastLoader(_Reading, _CParser):
         """libyaml's parser, read by the same code and checks as :class:`_Loader`."""
 
         def __init__(self, text: str, file: str):
@@ -675,7 +677,9 @@ def _left_open(error: yaml.MarkedYAMLError, text: str) -> bool:
     more of what the bracket holds. The place to edit is then the bracket itself.
     """
     opened, stopped = error.context_mark, error.problem_mark
-    if _flow_bracket(error) is None or stopped is None or stopped.line <= opened.line:
+    if opened is None or stopped is None or _flow_bracket(error) is None:
+        return False
+    if stopped.line <= opened.line:
         return False
     return _indentation(text, stopped.index) <= _indentation(text, opened.index)
 

@@ -293,7 +293,7 @@ class Core:
         process = self.process
         active, journal = self.execute(process, before.hash, facts, on, before.states, event)
         deadlines = list(before.deadlines)
-        sources = []
+        sources: list[str] = []
         for index, (kind, item) in enumerate(journal):
             if kind == "exit":
                 leaving = _leaving_by(process, journal, index, item)
@@ -312,8 +312,9 @@ class Core:
             elif kind == "transition":
                 if self.taken is not None:
                     self.taken.append(item)
-                if item.source:
-                    sources.append(process.source_title(item.source))
+                title = process.source_title(item.source)
+                if title:
+                    sources.append(title)
         deadlines = [recompute(process, row, facts) for row in deadlines]
         states = process.sort_outermost_first(active)
         closed_on = before.closed_on

@@ -473,7 +473,7 @@ class Store:
         return [_history_row(r) for r in rows]
 
     def cases(self, process: str | None = None) -> list[CaseRecord]:
-        query, args = _CASE_SELECT, ()
+        query, args = _CASE_SELECT, tuple[str, ...]()
         if process:
             query, args = query + " WHERE process = ?", (process,)
         with self._one_moment():
@@ -484,7 +484,7 @@ class Store:
     def case_ids(self, process: str | None = None) -> list[int]:
         """Every case's id (of one process), in order: read the cases one by one with
         :meth:`find` where one damaged row must not stop the others."""
-        query, args = "SELECT id FROM cases", ()
+        query, args = "SELECT id FROM cases", tuple[str, ...]()
         if process:
             query, args = query + " WHERE process = ?", (process,)
         return [row[0] for row in self.execute(query + " ORDER BY id", args).fetchall()]
