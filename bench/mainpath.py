@@ -10,7 +10,7 @@ included). Each driver then replays those events on the same chart:
   (:meth:`engine.record.Core.apply`: the clock, the interpreter resumed
   from the stored configuration, deadlines armed, closed and recomputed, the history row);
 - :class:`OursInterpreterOnly`: only :func:`engine.interpreter.execute`;
-- :class:`OursChartOnly`: only :func:`engine.chart.run`, the same chart compiled for
+- :class:`OursChartOnly`: only :func:`engine.run.chart.run`, the same chart compiled for
   python-statemachine (what the test suite checks the interpreter against);
 - :class:`PythonStatemachine`: python-statemachine's own ``statemachine.io`` loading the
   same definition (:func:`engine.chart.definition`), one machine kept running, ``send()``;
@@ -130,7 +130,7 @@ class Ours:
 class OursInterpreterOnly:
     """Only the engine's interpreter, resumed from the case's active states per event."""
 
-    name = "our interpreter alone (engine.interpreter.execute)"
+    name = "our interpreter alone (engine.run.interpreter.execute)"
 
     def __init__(self, path: MainPath):
         self.path = path
@@ -155,7 +155,7 @@ class OursChartOnly:
     """The chart compiled for python-statemachine (the cross-check of the interpreter),
     resumed from the case's configuration for each event."""
 
-    name = "our python-statemachine chart (engine.chart.run)"
+    name = "our python-statemachine chart (engine.run.chart.run)"
 
     def __init__(self, path: MainPath):
         self.path = path

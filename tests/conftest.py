@@ -10,6 +10,7 @@ are skipped and say why.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from itertools import count
@@ -19,6 +20,10 @@ import pytest
 from engine.store.dialects import with_search_path
 
 POSTGRES_URL = os.environ.get("CSPR_TEST_POSTGRES")
+
+# The suite keeps its own cache folder (made 0700, as cspr wants it), never the user's
+# ~/.cache/cspr-engine: set before any test, so the commands tests run inherit it too.
+os.environ["CSPR_CACHE"] = tempfile.mkdtemp(prefix="cspr-tests-cache-")
 
 
 def postgres_skip_reason() -> str | None:
