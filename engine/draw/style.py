@@ -1,5 +1,5 @@
 """The look of every diagram: page margins, fonts, inks and marks, and one palette of role
-colours shared by every process."""
+colours shared by every process (:data:`ROLE_COLOURS`)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,30 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("#D592B7", "reddish purple"),
     ("#509ECA", "blue"),
     ("#D7660D", "vermillion"),
+)
+#: One colour per role in every process, keyed by role id, so a role looks the same in
+#: every diagram. The roles of the shipped processes spread over the lightness range:
+#: cspr's four roles get L* 95, 80, 68 and 56; scr's five 95, 86, 80, 74 and 62.
+ROLE_COLOURS: Mapping[str, str] = {
+    "local_authority": PALETTE[0][0],  # yellow
+    "lscb": PALETTE[1][0],  # sky blue
+    "partners": PALETTE[2][0],  # orange
+    "lscb_chair": PALETTE[3][0],  # bluish green
+    "panel": PALETTE[4][0],  # reddish purple
+    "lead_reviewer": PALETTE[5][0],  # blue
+    "reviewer": PALETTE[6][0],  # vermillion
+}
+#: Colours for any other role (a process of your own): the same Okabe-Ito hues at other
+#: lightnesses (L* 95, 92, 90, 88, 83, 77), chosen by a hash of the role id, so a new role
+#: keeps its colour from one diagram to the next (the next free one if two roles of one
+#: process hash alike).
+FALLBACK_COLOURS: tuple[tuple[str, str], ...] = (
+    ("#E4F3FC", "pale sky blue"),
+    ("#F9E7BE", "pale orange"),
+    ("#C7EAE0", "pale bluish green"),
+    ("#F0D6E4", "pale reddish purple"),
+    ("#B1D4E7", "pale blue"),
+    ("#EBB386", "pale vermillion"),
 )
 NO_ROLE_FILL = "#FFFFFF"
 CLUSTER_FILLS = ("#F4F4F4", "#FFFFFF")  # alternate by depth so nesting shows in grey

@@ -3,6 +3,7 @@ words from their titles, role abbreviations, and citations of the sources."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import textwrap
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Deadline, Process, Transition
-from .style import _STOP_WORDS, PALETTE, WRAP
+from .style import _STOP_WORDS, FALLBACK_COLOURS, ROLE_COLOURS, WRAP
 
 # -- words ----------------------------------------------------------------------------------
 
@@ -55,8 +56,10 @@ def _lines(text: str, width: int = WRAP, suffix: str = "") -> str:
 
 
 def _sentence_case(title: str) -> str:
-    """ "Date the local authority ..." reads mid-sentence as "date the local authority ..."."""
-    if len(title) > 1 and title[0].isupper() and title[1].islower():
+    """ "Date the local authority ..." reads mid-sentence as "date the local authority ...",
+    "A looked after child ..." as "a looked after child ..."."""
+    first = title.split(" ", 1)[0]
+    if first == "A" or (len(first) > 1 and first[0].isupper() and first[1:].islower()):
         return title[0].lower() + title[1:]
     return title
 
@@ -81,20 +84,90 @@ def deadline_text(process: Process, deadline: Deadline) -> str:
 
 
 def condition_text(process: Process, transition: Transition) -> str | None:
-    """The transition's condition in words: a named condition's title, else described."""
+    """The transition's condition in words, every name by its title: a named condition
+    by its title, a fact by its title, a step by its label; never an id."""
     if transition.guard is None:
         return None
-    from ..conditions import Name, describe
+    return _Words(process).top(transition.guard.tree)
 
-    tree = transition.guard.tree
-    if isinstance(tree, Name) and tree.name in process.conditions:
-        condition = process.conditions[tree.name]
-        return _sentence_case(condition.title) if condition.title else describe(tree.name)
-    return _with_fact_titles(process, describe(transition.guard), transition.guard.names)
+
+#: How tightly each kind of condition binds (as in :mod:`engine.conditions.words`): a
+#: looser one inside a tighter one is bracketed.
+_OR, _AND, _NOT, _ATOM = 1, 2, 3, 5
+
+
+class _Words:
+    """A condition's tree in words, with the titles of the process in place of ids."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+
+    def top(self, node: object) -> str:
+        from ..conditions.syntax import Name
+
+        condition = self.process.conditions.get(node.name) if isinstance(node, Name) else None
+        if condition is not None and not condition.title:
+            return self.plain(condition.expression.tree)  # on its own: no brackets
+        return self.plain(node)
+
+    def name(self, name: str) -> str:
+        condition = self.process.conditions.get(name)
+        if condition is not None:
+            if condition.title:
+                return _sentence_case(condition.title)
+            return self.tree(condition.expression.tree, _NOT)
+        if name in self.process.facts:
+            return fact_label(self.process, name)
+        return name.replace("_", " ")
+
+    def step(self, name: str) -> str:
+        state = self.process.states.get(name)
+        return f"\u201c{state.label}\u201d" if state is not None else name.replace("_", " ")
+
+    def tree(self, node: object, needed: int) -> str:
+        from ..conditions.syntax import And, Compare, IsActive, IsSet, Name, Not, Or
+
+        text = self.plain(node)
+        if isinstance(node, Name):
+            # A title of several words joined by "and", "or" or a comma is bracketed
+            # wherever it is not the whole condition.
+            loose = needed > _OR and re.search(r",|;| and | or ", text)
+            return f"({text})" if loose else text
+        binding = {Or: _OR, And: _AND, Not: _NOT, Compare: 4, IsSet: 4, IsActive: 4}.get(
+            type(node), _ATOM
+        )
+        return f"({text})" if binding < needed else text
+
+    def plain(self, node: object) -> str:
+        from ..conditions import syntax as c
+        from ..conditions.words import describe_tree
+
+        if isinstance(node, c.Name):
+            return self.name(node.name)
+        if isinstance(node, c.Or):
+            return " or ".join(self.tree(op, _OR) for op in node.operands)
+        if isinstance(node, c.And):
+            return " and ".join(self.tree(op, _AND) for op in node.operands)
+        if isinstance(node, c.Not):
+            inner = node.operand
+            if isinstance(inner, (c.IsSet, c.IsActive)):
+                return self.plain(type(inner)(inner.name, not inner.negated))
+            if isinstance(inner, c.Name):
+                return f"not ({self.plain(inner)})"
+            return "not " + self.tree(inner, _ATOM)
+        if isinstance(node, c.IsSet):
+            return f"{self.name(node.name.name)} is {'not ' if node.negated else ''}recorded"
+        if isinstance(node, c.IsActive):
+            return f"{self.step(node.name.name)} is {'not ' if node.negated else ''}under way"
+        if isinstance(node, c.Compare):
+            # Described by the conditions' own words, then the fact ids given their titles.
+            names = [n.name for n in (node.left, node.right) if isinstance(n, c.Name)]
+            return _with_fact_titles(self.process, describe_tree(node, 0), names)
+        return describe_tree(node, 0)
 
 
 def _with_fact_titles(process: Process, words: str, names: Iterable[str]) -> str:
-    """Described conditions name facts by id ("panel notified on"); use their titles."""
+    """Described comparisons name facts by id ("aware on"); use their titles."""
     for name in sorted(names, key=len, reverse=True):
         fact = process.facts.get(name)
         if fact is not None and fact.title:
@@ -146,18 +219,30 @@ def abbreviations(process: Process) -> dict[str, str]:
     return result
 
 
+def role_fill(role_id: str, taken: Iterable[str] = ()) -> str:
+    """The fill of a role in every diagram: :data:`ROLE_COLOURS` for a known role id, else
+    one of :data:`FALLBACK_COLOURS` picked by a hash of the id (not Python's ``hash``,
+    which changes between runs), skipping the colours in ``taken`` while any is free."""
+    known = ROLE_COLOURS.get(role_id)
+    if known is not None:
+        return known
+    colours = [colour for colour, _ in FALLBACK_COLOURS]
+    start = int.from_bytes(hashlib.sha256(role_id.encode("utf-8")).digest()[:4], "big")
+    ordered = [colours[(start + i) % len(colours)] for i in range(len(colours))]
+    used = set(taken)
+    return next((colour for colour in ordered if colour not in used), ordered[0])
+
+
 def role_fills(process: Process) -> dict[str, str]:
-    """Each role's fill, spread over the palette's lightness range."""
-    roles = list(process.roles)
-    n, top = len(roles), len(PALETTE) - 1
-    fills = {}
-    for i, role in enumerate(roles):
-        if n <= len(PALETTE):
-            index = 0 if n == 1 else int(i * top / (n - 1) + 0.5)
-        else:
-            index = i % len(PALETTE)
-        fills[role] = PALETTE[index][0]
-    return fills
+    """Each role's fill (:func:`role_fill`): the same for a role id in every process."""
+    fills: dict[str, str] = {}
+    for role in process.roles:
+        if role in ROLE_COLOURS:
+            fills[role] = ROLE_COLOURS[role]
+    for role in process.roles:
+        if role not in fills:
+            fills[role] = role_fill(role, fills.values())
+    return {role: fills[role] for role in process.roles}
 
 
 def responsible(process: Process, state_id: str) -> str | None:
