@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..model import Process
 from .book import dot_source, print_pdf
 from .dot import render_bytes
-from .pdf import printed_pages
+from .pdf import NotAPdf, printed_pages
 from .style import MIN_PRINTED, PAPERS, Stop
 
 # -- the command -------------------------------------------------------------------------
@@ -116,7 +115,7 @@ def _print_problems(document: bytes, paper: str) -> list[str]:
     """What is wrong with a PDF printed on ``paper``, one phrase a page."""
     try:
         found = printed_pages(document)
-    except (AttributeError, ValueError, IndexError, zlib.error):
+    except NotAPdf:
         return ["not a PDF written by cspr diagram"]
     problems = []
     for number, page in enumerate(found, start=1):
