@@ -242,6 +242,11 @@ class Process(Frozen):
     conditions: Mapping[str, Condition] = field(default_factory=dict)
     file: str = "<unknown>"
     where: Location = NOWHERE
+    #: The period this version is in force (``in_force:``; until: its last day) and the
+    #: date fact that chooses the version a case opens under (default: the opening date).
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+    chosen_by: str | None = None
 
     # -- walking the tree -------------------------------------------------------------
 

@@ -282,6 +282,10 @@ class _Builder:
         data = document.data
         top = self.add_process_parts(document, parent=None, stack=(self.bundle.main,))
         initial = self.initial_of(document, (), data, top)
+        from .versions import check_chosen_by, read_in_force
+
+        in_force, problems = read_in_force(document)
+        self.problems.extend(problems)
         process = Process(
             id=str(data.get("process", "")),
             version=str(data.get("version", "")),
@@ -295,7 +299,9 @@ class _Builder:
             conditions=self.conditions,
             file=document.file,
             where=document.where(()),
+            **in_force,
         )
+        self.problems.extend(check_chosen_by(process))
         if not self.problems or not self.shape_errors:
             from .checks import check
 
