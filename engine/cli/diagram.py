@@ -37,7 +37,8 @@ from .common import store_location
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
-    help="Output format (default: from -o's suffix, else dot).",
+    help="Output format (default: from -o's suffix, else dot). png on A3 or A4 writes a "
+    "file a page (cspr-01.png, ...) at 150 or 200 dpi.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
 @click.option(
@@ -151,7 +152,23 @@ def diagram_command(
         if fmt not in FORMATS:
             raise click.UsageError(f"cannot tell the format from {output}; use --format")
         options: dict[str, Any] = {"sources": not no_sources, "overlay": overlay}
-        dpi = 150 if fmt == "png" else None
+        # A PNG is drawn at print resolution for its paper (natural size: 150 dpi).
+        dpi = PNG_DPI.get(chosen_paper or "", 150) if fmt == "png" else None
+        default_target = None if output else Path(f"{process.id}.{fmt}")
+        if default_target is not None and fmt not in ("dot", "svg"):
+            # Refused before any work, like -o: ./<process>.png is not replaced unasked.
+            check_output(default_target, force=force, store_location=store)
+        if fmt == "png" and chosen_paper and page is None:
+            _write_png_pages(
+                process,
+                chosen_paper,
+                Path(output) if output else default_target,
+                force,
+                store,
+                dpi,
+                options,
+            )
+            return
         if page is not None:
             if chosen_paper is None:
                 raise click.UsageError("--page needs --paper a4 or a3")
@@ -191,7 +208,7 @@ def diagram_command(
             click.echo(data.decode("utf-8"), nl=False)
         else:
             target = Path(f"{process.id}.{fmt}")
-            check_output(target, force=True, store_location=store)
+            check_output(target, force=force, store_location=store)
             write_output(target, data)
             click.echo(f"wrote {target}", err=True)
     except OutputError as error:
@@ -200,6 +217,46 @@ def diagram_command(
         _fail(NOT_INSTALLED)
     except Stop as stop:
         _fail(str(stop))
+
+
+#: PNG resolution for each paper: a page about 2,400 pixels across, as it prints.
+PNG_DPI = {"a3": 150, "a4": 200}
+
+
+def png_page_names(target: Path, count: int) -> list[Path]:
+    """The files of a book drawn as PNG: ``cspr.png`` → ``cspr-01.png`` ... (one page:
+    ``cspr.png`` itself)."""
+    if count == 1:
+        return [target]
+    digits = len(str(count))
+    return [
+        target.with_name(f"{target.stem}-{n:0{digits}d}{target.suffix or '.png'}")
+        for n in range(1, count + 1)
+    ]
+
+
+def _write_png_pages(
+    process: Process,
+    paper: str,
+    target: Path,
+    force: bool,
+    store: str | None,
+    dpi: int | None,
+    options: dict[str, Any],
+) -> None:
+    """Every page of the printed version as a PNG of its own, at print resolution."""
+    from ..outputs import check_output, write_output
+
+    count = len(pages(process, paper, options["sources"]))
+    names = png_page_names(target, count)
+    for name in names:  # every file refused or allowed before any is written
+        check_output(name, force=force, store_location=store)
+    for number, name in enumerate(names, start=1):
+        source = dot_source(process, paper=paper, page=number, dpi=dpi, **options)
+        data = render_bytes(source, "png")
+        check_output(name, force=force, store_location=store)
+        write_output(name, data)
+        click.echo(f"wrote {name}", err=True)
 
 
 def _case(ctx: click.Context, case_key: str, as_of_text: str | None) -> tuple[Process, Overlay]:

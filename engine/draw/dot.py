@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import graphviz
 
     from ..model import Process, State, Transition
+from .direction import choose_direction
 from .overlay import Overlay, _is_within
 from .style import (
     CASE_INK,
@@ -65,6 +66,25 @@ class Page:
     stack: bool = False
 
 
+@dataclass(frozen=True)
+class _Arrow:
+    """One transition drawn on a page: its ends there and its label."""
+
+    key: tuple[str, int]
+    transition: Transition
+    source: str | None  #: the box or open cluster of the source here; None: another page
+    target: str | None
+    tail: str  #: the node the arrow leaves
+    head: str  #: the node it enters
+    home: str | None  #: the open cluster that holds both ends (None: the page)
+    label: str  #: HTML-like label text
+    steps: tuple[int, ...]  #: the case's steps that took it
+
+    @property
+    def label_node(self) -> str:
+        return f"__label__{self.key[0]}__{self.key[1]}"
+
+
 # -- the diagram ----------------------------------------------------------------------------
 
 
@@ -84,6 +104,7 @@ class _Drawing:
     fills: dict[str, str] = field(init=False)
     cited: set[str] = field(init=False, default_factory=set)
     inside: set[str] = field(init=False)
+    arrows: list[_Arrow] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.numbers = source_numbers(self.process)
@@ -237,13 +258,33 @@ class _Drawing:
     def start_name(state_id: str | None) -> str:
         return f"__start__{state_id}" if state_id else "__start__"
 
+    @staticmethod
+    def enter_name(state_id: str) -> str:
+        """An invisible point at the top of a parallel step, where arrows into it end (at
+        its border), so no arrow seems to point at one of its regions."""
+        return f"__enter__{state_id}"
+
+    def chain(self, node: str) -> list[str]:
+        """The open boxes (clusters) on this page that hold ``node``, outermost first."""
+        for prefix in ("__start__", "__enter__"):
+            if node.startswith(prefix) and node[len(prefix) :] in self.process.states:
+                owner = node[len(prefix) :]
+                return [*self.chain(owner), owner]
+        if node not in self.process.states:
+            return []  # the page's start point, a grey box for another page
+        return [
+            a
+            for a in reversed(self.process.ancestors(node))
+            if a in self.inside and self.is_cluster(a)
+        ]
+
     def entry_node(self, state_id: str) -> str:
         state = self.process.states[state_id]
         if not self.is_cluster(state_id):
             return state_id
         if state.kind == "compound":
             return self.start_name(state_id)
-        return self.entry_node(state.children[0])
+        return self.enter_name(state_id)
 
     def exit_node(self, state_id: str) -> str:
         state = self.process.states[state_id]
@@ -297,15 +338,16 @@ class _Drawing:
         graph.attr("edge", fontname=FONT, fontsize=str(FONT_SIZE), color=INK, arrowsize="0.8")
         with graph.subgraph(name="cluster___body") as body:
             root = self.page.root
+            self.arrows = self.plan_arrows()
             if root is None:
                 self.start(body, None, process.initial)
                 for state_id in process.top_states:
                     self.add_state(body, state_id, depth=0)
             else:
                 self.add_state(body, root, depth=0)
-            for state in process.states.values():
-                for i, transition in enumerate(state.transitions):
-                    self.add_transition(body, (state.id, i), transition)
+            self.add_labels(body, None)
+            for arrow in self.arrows:
+                self.add_transition(body, arrow)
             body.attr(
                 label=self.footer(),
                 labelloc="b",
@@ -335,7 +377,6 @@ class _Drawing:
         if self.is_cluster(initial):
             attrs["lhead"] = self.cluster_name(initial)
         graph.edge(name, self.entry_node(initial), **attrs)
-        self.align_regions(graph, name, initial)
 
     def add_state(self, graph: Any, state_id: str, depth: int, region: bool = False) -> None:
         state = self.process.states[state_id]
@@ -367,7 +408,17 @@ class _Drawing:
                 )
                 if state.kind == "compound":
                     self.start(cluster, state_id, state.initial)
-                for child in state.children:
+                else:
+                    cluster.node(
+                        self.enter_name(state_id),
+                        label="",
+                        shape="point",
+                        width="0.01",
+                        height="0.01",
+                        style="invis",
+                        ordering="out",
+                    )
+                for child in self.written_order(state):
                     if state.kind == "parallel" and not self.is_cluster(child):
                         with cluster.subgraph(name=f"cluster_region_{child}") as lane:
                             lane.attr(label="", style="dashed", color=INK, penwidth="1", margin="8")
@@ -375,7 +426,9 @@ class _Drawing:
                     else:
                         self.add_state(cluster, child, depth + 1, region=state.kind == "parallel")
                 if state.kind == "parallel":
+                    self.align_regions(cluster, state_id)
                     self.stack_regions(cluster, state_id)
+                self.add_labels(cluster, state_id)
             return
         role = responsible(self.process, state_id)
         fill = self.fills.get(role, NO_ROLE_FILL) if role else NO_ROLE_FILL
@@ -407,16 +460,33 @@ class _Drawing:
         count = len(self.process.states[state_id].children)
         return (count + 1) // 2 if self.page.stack and count > 2 else count
 
-    def align_regions(self, graph: Any, tail: str, target: str) -> None:
-        """An arrow into a parallel step points at its first region; invisible arrows to
-        the others keep the regions of its first row starting side by side."""
-        state = self.process.states[target]
-        if state.kind != "parallel" or not self.is_cluster(target):
-            return
-        for region in state.children[1 : self.lanes_per_row(target)]:
-            graph.edge(tail, self.entry_node(region), style="invis")
-        for region in state.children:
-            self.align_regions(graph, tail, region)
+    def written_order(self, state: State) -> list[str]:
+        """The children of ``state`` in the order they are written in the dot text.
+
+        Dot keeps parallel regions in the order they are written (it ignores arrows
+        within a rank between boxes in boxes), and left to right it turns the page so
+        that this order runs bottom to top: regions are written last first there, so they
+        read in document order, top to bottom or left to right."""
+        children = list(state.children)
+        if state.kind == "parallel" and choose_direction(self) == "LR":
+            children.reverse()
+        return children
+
+    def align_regions(self, graph: Any, state_id: str) -> None:
+        """Invisible arrows from the top of a parallel step to its regions, through one
+        invisible point a region, the points on one rank: the regions of its first row
+        start side by side, in the order they are written (:meth:`written_order`)."""
+        anchor = self.enter_name(state_id)
+        first_row = self.process.states[state_id].children[: self.lanes_per_row(state_id)]
+        regions = [r for r in self.written_order(self.process.states[state_id]) if r in first_row]
+        points = [f"__lane__{region}" for region in regions]
+        with graph.subgraph() as row:
+            row.attr(rank="same")
+            for point in points:
+                row.node(point, label="", shape="point", width="0.01", style="invis")
+        for point, region in zip(points, regions, strict=True):
+            graph.edge(anchor, point, style="invis")
+            graph.edge(point, self.entry_node(region), style="invis")
 
     def stack_regions(self, graph: Any, state_id: str) -> None:
         """Invisible arrows that put each region of a second row under one of the first."""
@@ -425,9 +495,13 @@ class _Drawing:
         for above, below in zip(children, children[per_row:], strict=False):
             graph.edge(self.exit_node(above), self.entry_node(below), style="invis")
 
+    @staticmethod
+    def stub_name(state_id: str, outgoing: bool) -> str:
+        return f"__{'to' if outgoing else 'from'}__{state_id}"
+
     def stub(self, graph: Any, state_id: str, outgoing: bool) -> str:
         """A grey box for a step on another page, where an arrow leaves or enters this one."""
-        name = f"__{'to' if outgoing else 'from'}__{state_id}"
+        name = self.stub_name(state_id, outgoing)
         page = self.page_number(state_id)
         where = f", page {page}" if page else ""
         label = self.process.states[state_id].label
@@ -446,21 +520,27 @@ class _Drawing:
         )
         return name
 
-    def add_transition(self, graph: Any, key: tuple[str, int], t: Transition) -> None:
+    def plan_arrows(self) -> list[_Arrow]:
+        """The arrows on this page, in document order, each with where its label goes."""
+        arrows = []
+        for state in self.process.states.values():
+            for i, transition in enumerate(state.transitions):
+                arrow = self.plan_arrow((state.id, i), transition)
+                if arrow is not None:
+                    arrows.append(arrow)
+        return arrows
+
+    def plan_arrow(self, key: tuple[str, int], t: Transition) -> _Arrow | None:
         process = self.process
         source, target = self.rep(t.source_state), self.rep(t.target)
         if source is None and target is None:
-            return
+            return None
         if (
             source is not None
             and source == target
-            and (source, target)
-            != (
-                t.source_state,
-                t.target,
-            )
+            and (source, target) != (t.source_state, t.target)
         ):
-            return  # both ends inside one box on this page
+            return None  # both ends inside one box on this page
         head, condition = transition_text(process, t)
         by = f" ({self.abbrev.get(t.by, t.by)})" if t.by else ""
         raised = t.trigger == "event" and any(
@@ -481,38 +561,71 @@ class _Drawing:
         if condition:
             parts.append(_lines(condition, self.page.width))
         label = '<BR ALIGN="LEFT"/>'.join(parts) + _esc(self.mark(t.source)) + '<BR ALIGN="LEFT"/>'
-        tail = self.exit_node(source) if source else self.stub(graph, t.source_state, False)
-        head_node = self.entry_node(target) if target else self.stub(graph, t.target, True)
-        attrs: dict[str, str] = {
-            "label": f"<{label}>",
-            "tooltip": self.tip(
-                f"{process.states[t.source_state].label} → {process.states[t.target].label}",
-                f"event: {t.event}" if t.event else None,
-                f"condition: {t.guard.text}" if t.guard else None,
-                f"by: {self.role_title(t.by)}" if t.by else None,
-                f"records the date as: {fact_label(process, t.records)}" if t.records else None,
-                self.cite(t.source),
-            ),
-        }
+        tail = self.exit_node(source) if source else self.stub_name(t.source_state, False)
+        head_node = self.entry_node(target) if target else self.stub_name(t.target, True)
+        outer, inner = self.chain(tail), self.chain(head_node)
+        home = None
+        for a, b in zip(outer, inner, strict=False):
+            if a != b:
+                break
+            home = a
+        # The label is a node of its own in the innermost box that holds both ends, laid
+        # out like a step: so it never crosses a border, sits on a step or on a line.
+        return _Arrow(key, t, source, target, tail, head_node, home, label, tuple(steps))
+
+    def add_labels(self, graph: Any, home: str | None) -> None:
+        """The labels of the arrows whose ends are both in ``home`` (None: the page)."""
+        for arrow in self.arrows:
+            if arrow.home == home:
+                graph.node(
+                    arrow.label_node,
+                    label=f"<{arrow.label}>",
+                    shape="plaintext",
+                    style="",
+                    margin="0.02,0.02",
+                    tooltip=self.arrow_tooltip(arrow.transition),
+                )
+
+    def arrow_tooltip(self, t: Transition) -> str:
+        process = self.process
+        return self.tip(
+            f"{process.states[t.source_state].label} → {process.states[t.target].label}",
+            f"event: {t.event}" if t.event else None,
+            f"condition: {t.guard.text}" if t.guard else None,
+            f"by: {self.role_title(t.by)}" if t.by else None,
+            f"records the date as: {fact_label(process, t.records)}" if t.records else None,
+            self.cite(t.source),
+        )
+
+    def add_transition(self, graph: Any, arrow: _Arrow) -> None:
+        """An arrow in two pieces, into its label and out of it."""
+        process, t = self.process, arrow.transition
+        source, target = arrow.source, arrow.target
+        if source is None:
+            self.stub(graph, t.source_state, False)
+        if target is None:
+            self.stub(graph, t.target, True)
+        attrs: dict[str, str] = {"tooltip": self.arrow_tooltip(t)}
+        if t.trigger == "always":
+            attrs["style"] = "dashed"
+        if arrow.steps:
+            attrs.update(color=CASE_INK, penwidth="3")
+        into: dict[str, str] = {**attrs, "arrowhead": "none"}
+        out = dict(attrs)
         if (
             source
             and self.is_cluster(source)
             and not (target and _is_within(process, target, source))
         ):
-            attrs["ltail"] = self.cluster_name(source)
+            into["ltail"] = self.cluster_name(source)
         if (
             target
             and self.is_cluster(target)
             and not (source and _is_within(process, source, target))
         ):
-            attrs["lhead"] = self.cluster_name(target)
-        if t.trigger == "always":
-            attrs["style"] = "dashed"
-        if steps:
-            attrs.update(color=CASE_INK, penwidth="3", fontcolor=INK)
-        graph.edge(tail, head_node, **attrs)
-        if target:
-            self.align_regions(graph, tail, target)
+            out["lhead"] = self.cluster_name(target)
+        graph.edge(arrow.tail, arrow.label_node, **into)
+        graph.edge(arrow.label_node, arrow.head, **out)
 
     # -- heading, key and sources -----------------------------------------------------------
 
@@ -689,83 +802,6 @@ def _flow(
         columns.append(column)
         sizes.append(size)
     return columns, sizes
-
-
-# -- layout: which way the chart runs ------------------------------------------------------
-
-
-def _ranks(drawing: _Drawing) -> tuple[int, int]:
-    """(number of ranks, widest rank) of the boxes on a page, roughly as dot lays them out."""
-    process = drawing.process
-    nodes = [s for s in process.states if drawing.rep(s) == s and not drawing.is_cluster(s)]
-    index = {n: i for i, n in enumerate(nodes)}
-    edges: dict[str, set[str]] = {n: set() for n in nodes}
-    for transition in process.transitions():
-        tail, head = drawing.rep(transition.source_state), drawing.rep(transition.target)
-        if tail is None or head is None:
-            continue
-        tail = _leaf(drawing, tail, last=True)
-        head = _leaf(drawing, head, last=False)
-        if tail in edges and head in edges and head != tail:
-            edges[tail].add(head)
-    order: list[str] = []
-    seen: dict[str, int] = {}
-    for start in nodes:
-        if seen.get(start):
-            continue
-        stack = [(start, iter(sorted(edges[start], key=index.__getitem__)))]
-        seen[start] = 1
-        while stack:
-            current, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                seen[current] = 2
-                order.append(current)
-                stack.pop()
-            elif not seen.get(child):
-                seen[child] = 1
-                stack.append((child, iter(sorted(edges[child], key=index.__getitem__))))
-            elif seen[child] == 1:
-                edges[current].discard(child)  # a back edge: not counted for ranks
-    level: dict[str, int] = {}
-    for node in reversed(order):
-        level.setdefault(node, 0)
-        for child in edges[node]:
-            level[child] = max(level.get(child, 0), level[node] + 1)
-    counts: dict[int, int] = {}
-    for value in level.values():
-        counts[value] = counts.get(value, 0) + 1
-    return (max(counts) + 1 if counts else 1), (max(counts.values()) if counts else 1)
-
-
-def _leaf(drawing: _Drawing, state_id: str, last: bool) -> str:
-    while drawing.is_cluster(state_id):
-        state = drawing.process.states[state_id]
-        if state.kind == "compound" and not last:
-            state_id = state.initial or state.children[0]
-        else:
-            state_id = drawing.exit_node(state_id) if last else state.children[0]
-    return state_id
-
-
-def choose_direction(drawing: _Drawing) -> str:
-    """ "TB" or "LR", whichever lets the page print larger.
-
-    Estimated from the model alone (ranks and the widest rank, with typical box and label
-    sizes), so the dot text does not depend on whether Graphviz is installed.
-    """
-    if drawing.page.direction:
-        return drawing.page.direction
-    ranks, widest = _ranks(drawing)
-    width, height = PAPERS.get(drawing.paper or "a3", PAPERS["a3"])
-    box_w, box_h, label_w, label_h = 2.6, 0.8, 2.2, 0.6
-    tb = (widest * (box_w + label_w * 0.6), ranks * (box_h + label_h + 0.35))
-    lr = (ranks * (box_w + label_w + 0.35), widest * (box_h + 0.5))
-    scale_tb = min(width / tb[0], height / tb[1])
-    scale_lr = min(width / lr[0], height / lr[1])
-    # Measured on the shipped processes, top to bottom nearly always prints larger than
-    # the estimate says: left to right only when it is clearly better.
-    return "LR" if scale_lr > 1.3 * scale_tb else "TB"
 
 
 def dot_installed() -> bool:

@@ -3,8 +3,10 @@ draw where it sits, each page laid out until its text prints at 8 pt or more."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,16 +72,98 @@ def pages(process: Process, paper: str, sources: bool = True) -> list[Page]:
     With Graphviz installed each page is laid out and measured, and parts move to pages
     of their own until its text prints at 8 pt or more; without it, :data:`PAGE_BUDGET`
     estimates the same. (The committed ``.dot`` is the whole chart, not these pages, so
-    it does not depend on Graphviz.) Planned once per process, paper and sources.
+    it does not depend on Graphviz.) Planned once per process, paper and sources, and
+    kept in the user's cache (:mod:`engine.cache`), so that ``--page N`` of a process drawn
+    before takes only the time to draw that page.
     """
     measure = dot_installed()
     key = (id(process), paper, sources, measure)
     known = _BOOKS.get(key)
     if known is not None and known[0] is process:
         return list(known[1])
-    book = _plan_pages(process, paper, sources, measure)
+    entry = _entry_name(process, paper, sources) if measure else None
+    book = _read_plan(process, entry) if entry else None
+    if book is None:
+        book = _plan_pages(process, paper, sources, measure)
+        if entry:
+            _write_plan(entry, book)
     _BOOKS[key] = (process, book)
     return list(book)
+
+
+# -- plans kept between commands ----------------------------------------------------------
+
+
+def _entry_name(process: Process, paper: str, sources: bool) -> str:
+    """The cache entry of a measured plan: named by a digest of everything it depends on,
+    the whole chart's dot text (the model, in words), the drawing code and Graphviz's
+    version, so a plan is never used for anything else."""
+    import hashlib
+    import subprocess
+
+    from .book import dot_source
+
+    digest = hashlib.sha256()
+    digest.update(f"{paper}\0{sources}\0".encode())
+    digest.update(dot_source(process, paper=paper, sources=sources).encode("utf-8"))
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode("utf-8") + b"\0" + module.read_bytes())
+    try:
+        version = subprocess.run(["dot", "-V"], capture_output=True, timeout=30).stderr
+    except (OSError, subprocess.SubprocessError):
+        version = b"?"
+    digest.update(version)
+    return f"diagram-pages-{digest.hexdigest()}.json"
+
+
+def _read_plan(process: Process, entry: str) -> list[Page] | None:
+    """The plan kept in the cache, if it is there and names only steps of ``process``."""
+    from .. import cache
+
+    data = cache.read(entry)
+    if data is None:
+        return None
+    try:
+        found = json.loads(data)
+        book = [
+            Page(
+                root=item["root"],
+                collapsed=frozenset(item["collapsed"]),
+                direction=item["direction"],
+                width=int(item["width"]),
+                terse=bool(item["terse"]),
+                stack=bool(item["stack"]),
+            )
+            for item in found
+        ]
+    except (ValueError, TypeError, KeyError):
+        return None
+    states = process.states
+    for page in book:
+        if (page.root is not None and page.root not in states) or not all(
+            isinstance(s, str) and s in states for s in page.collapsed
+        ):
+            return None
+        if page.direction not in ("TB", "LR", None):
+            return None
+    return book or None
+
+
+def _write_plan(entry: str, book: Sequence[Page]) -> None:
+    from .. import cache
+
+    plain = [
+        {
+            "root": page.root,
+            "collapsed": sorted(page.collapsed),
+            "direction": page.direction,
+            "width": page.width,
+            "terse": page.terse,
+            "stack": page.stack,
+        }
+        for page in book
+    ]
+    cache.write(entry, json.dumps(plain, sort_keys=True).encode("utf-8"))
 
 
 def _plan_pages(process: Process, paper: str, sources: bool, measure: bool) -> list[Page]:
