@@ -101,19 +101,14 @@ def _curve(pos: str) -> list[tuple[float, float]]:
     return out
 
 
-def _label(node: dict) -> str:
-    for op in node.get("_ldraw_", []):
-        if op.get("op") == "T" and op["text"].strip() and not op["text"].startswith("["):
-            return op["text"].strip()
-    return node.get("name", "?")
-
-
 def problems(source: str) -> list[str]:
     """Everything that overlaps on the page drawn from ``source`` (see the module)."""
     graph = layout(source)
     objects = graph.get("objects", [])
     clusters = [
-        o for o in objects if o.get("name", "").startswith("cluster") and o["name"] != "cluster___body"
+        o
+        for o in objects
+        if o.get("name", "").startswith("cluster") and o["name"] != "cluster___body"
     ]
     nodes = [o for o in objects if "pos" in o and not o.get("name", "").startswith("cluster")]
     node_rects = {
@@ -123,15 +118,15 @@ def problems(source: str) -> list[str]:
     }
     members = {c["_gvid"]: set(c.get("nodes", [])) for c in clusters}
     boxes = {c["_gvid"]: _bb(c["bb"]) for c in clusters}
-    names = {c["_gvid"]: _label(c) for c in clusters}
-    names.update({n["_gvid"]: _label(n) for n in nodes})
+    names = {c["_gvid"]: c["name"].removeprefix("cluster_") for c in clusters}
+    names.update({n["_gvid"]: n["name"] for n in nodes})
     found: list[str] = []
     # Step boxes: inside the boxes they belong to, clear of every other.
     for gvid, rect in node_rects.items():
         for cluster, box in boxes.items():
             if gvid in members[cluster]:
                 if not _inside(_shrunk(rect), box):
-                    found.append(f"box '{names[gvid]}' spills over the border of '{names[cluster]}'")
+                    found.append(f"box '{names[gvid]}' spills over '{names[cluster]}'")
             elif _overlap(_shrunk(rect), box):
                 found.append(f"box '{names[gvid]}' sits on '{names[cluster]}', not its own")
     # Box titles (cluster labels): inside their box, clear of boxes inside it.
@@ -139,7 +134,8 @@ def problems(source: str) -> list[str]:
     for cluster in clusters:
         if "lp" not in cluster:
             continue
-        rect = _centred(cluster["lp"], float(cluster["lwidth"]) * 72, float(cluster["lheight"]) * 72)
+        width, height = float(cluster["lwidth"]) * 72, float(cluster["lheight"]) * 72
+        rect = _centred(cluster["lp"], width, height)
         title = names[cluster["_gvid"]]
         labels.append((f"title '{title}'", rect))
         if not _inside(_shrunk(rect), boxes[cluster["_gvid"]]):
@@ -156,9 +152,7 @@ def problems(source: str) -> list[str]:
         rect = _text_rect(edge.get("_ldraw_", []))
         if rect is None:
             continue
-        words = " ".join(
-            op["text"] for op in edge.get("_ldraw_", []) if op.get("op") == "T"
-        )[:40]
+        words = " ".join(op["text"] for op in edge.get("_ldraw_", []) if op.get("op") == "T")[:40]
         labels.append((f"label '{words}'", rect))
         for cluster, box in boxes.items():
             if _crosses(rect, box):
