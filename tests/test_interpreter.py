@@ -90,5 +90,5 @@ def test_numbering_follows_python_statemachine():
     process = build_cached(bundle)
     cls = chart.chart_for(process, bundle.hash)
     ours = {s: n.order for s, n in interpreter.chart_of(process).nodes.items()}
-    theirs = {state.id: state.document_order for state in cls.states_map.values()}
+    theirs = {chart.process_id(s.id): s.document_order for s in cls.states_map.values()}
     assert ours == theirs

@@ -23,35 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..conditions import Expression
 from .comparisons import Locate, at_offset, comparisons, conditions_written
 
-#: them (tests/test_chart.py keeps this list in step with the library).
-RESERVED = frozenset(
-    {
-        "activate_initial_state",
-        "active_states",
-        "add_listener",
-        "allowed_events",
-        "cancel_event",
-        "configuration",
-        "configuration_values",
-        "current_state",
-        "current_state_value",
-        "enabled_events",
-        "events",
-        "final_states",
-        "history_values",
-        "id",
-        "initial_state",
-        "is_terminated",
-        "model",
-        "name",
-        "raise_",
-        "send",
-        "state_field",
-        "states",
-        "states_map",
-    }
-)
-
 #: Names every condition may use besides facts and conditions: ``today`` is the date the
 #: event being decided happened on (the operator's ``--on`` date).
 BUILTIN_NAMES = frozenset({"today"})
@@ -89,6 +60,7 @@ def check(
         state_kinds,
         choice_options,
         clashing_ids,
+        internal_event_names,
         missing_sources,
         deadline_met_by,
     ]
@@ -527,24 +499,77 @@ def choice_options(process: Process) -> Iterator[Problem]:
 
 
 def clashing_ids(process: Process) -> Iterator[Problem]:
-    """States, events and facts share one namespace in the compiled chart."""
-    events = {}
-    for transition in process.transitions():
-        if transition.trigger == "event" and transition.event:
-            events.setdefault(transition.event, transition.where)
-    for deadline in process.deadlines():
-        if deadline.raises:
-            events.setdefault(deadline.raises, deadline.where)
-    for event, where in events.items():
+    """An event with a state's id: ``cspr case send CASE review`` beside a step
+    ``review`` reads ambiguously. (The compiled chart no longer needs them apart, nor
+    refuses python-statemachine's own words such as ``send`` or ``prepare``: it names
+    states ``s_<id>`` and events ``e_<id>``, see :mod:`engine.run.chart`.)"""
+    for event, where in _events_declared(process).items():
         if event in process.states:
             yield Problem(
                 where,
                 f"event '{event}' has the same id as a state; give the event its own name "
                 f"(for example '{event}_done')",
             )
-    for name, where in [*events.items(), *((s.id, s.where) for s in process.states.values())]:
-        if name in RESERVED:
-            yield Problem(where, f"'{name}' is a reserved word of the engine; choose another id")
+
+
+def _events_declared(process: Process) -> dict[str, Location]:
+    """Every event a transition listens for or a deadline raises, where first written."""
+    events: dict[str, Location] = {}
+    for transition in process.transitions():
+        if transition.trigger == "event" and transition.event:
+            events.setdefault(transition.event, transition.where)
+    for deadline in process.deadlines():
+        if deadline.raises:
+            events.setdefault(deadline.raises, deadline.where)
+    return events
+
+
+#: Event ids that statecharts (SCXML, python-statemachine) read as the start of their own
+#: events' names, matching by dotted prefix: ``done`` matches ``done.state.<id>`` (a
+#: compound state finished), ``error`` matches ``error.execution``. Ids cannot hold a dot,
+#: so no other id can be read so.
+INTERNAL_EVENT_WORDS = frozenset({"done", "error"})
+
+
+def internal_event_names(process: Process) -> Iterator[Problem]:
+    """An event called ``done`` or ``error``. ``on: {done: closed}`` reads as "when the
+    step is done" but is an event someone must record, and statechart tools take it for
+    their internal ``done.state`` (or ``error.``) events; the engine runs either way, but
+    the reader cannot tell which was meant."""
+    for transition in process.transitions():
+        if transition.trigger == "event" and transition.event in INTERNAL_EVENT_WORDS:
+            yield Problem(transition.where, _internal_event_message(process, transition))
+    for deadline in process.deadlines():
+        if deadline.raises in INTERNAL_EVENT_WORDS:
+            yield Problem(
+                deadline.where,
+                f"deadline '{deadline.id}' raises '{deadline.raises}', the name statecharts "
+                f"give their own {deadline.raises} events; name the event after the deadline "
+                f"passing, for example 'raises: {deadline.id}_passed'",
+            )
+
+
+def _internal_event_message(process: Process, transition: Transition) -> str:
+    state = process.states[transition.source_state]
+    if transition.event == "error":
+        return (
+            f"event 'error' from '{state.id}' has the name statecharts give their own error "
+            "events (error.execution); name it after what went wrong, for example "
+            f"'{state.id}_failed'"
+        )
+    if state.children:
+        instead = (
+            f"to go on when '{state.id}' reaches its final state write 'done: "
+            f"{transition.target}' beside 'on:' (not under it); for an event someone records, "
+            f"name it after what happened, for example '{state.id}_finished'"
+        )
+    else:
+        instead = f"name it after what happened, for example '{state.id}_finished'"
+    return (
+        f"event 'done' from '{state.id}' reads as the step being done, but under 'on:' it is "
+        f"an event someone records (statecharts also match 'done' to their own "
+        f"done.state events); {instead}"
+    )
 
 
 def missing_sources(process: Process) -> Iterator[Problem]:

@@ -4,6 +4,19 @@ The compiled chart knows nothing of stores or dates: guards read a :class:`Subje
 (the case's facts, the event's date and its active states) and actions report what
 happened back to it (states entered and left, transitions taken). The runtime turns that
 journal into deadlines and history.
+
+Names: a policy lead may call a state or an event anything the schema accepts, and many
+such names mean something to python-statemachine (``prepare``, ``send``, ``model``; an
+event ``after_review`` beside ``review``, ``on_enter_x`` beside a state ``x``, ``done``
+matching ``done.state.*`` by SCXML's prefix rule, ``error_x`` declaring ``error.x``). So no
+id of the process is handed to it as a name: state ``x`` is ``s_x`` and event ``x`` is
+``e_x`` (:func:`state_name`, :func:`event_name`), and a state's value (what the model's
+``state`` field holds, which a machine also refuses as an attribute name) is its compiled
+name too. No attribute, naming convention or internal event of python-statemachine
+starts ``s_`` or ``e_``, and the two prefixes keep states and events apart. The way back
+is kept at the edges: :meth:`Subject.active` and the guards read the process's ids, the
+journal records the process's ids and transitions, and :func:`run` takes the process's
+event ids, so what :func:`execute` takes and gives back is the interpreter's, id for id.
 """
 
 from __future__ import annotations
@@ -24,7 +37,10 @@ from ..model import Process, State, Transition
 
 @dataclass
 class Subject:
-    """What a running chart reads and writes: python-statemachine's "model" object."""
+    """What a running chart reads and writes: python-statemachine's "model" object.
+
+    ``state`` is python-statemachine's field: the compiled names of the active states
+    (``s_x``; see :func:`resumed` to fill it from the process's ids)."""
 
     facts: dict[str, Any]
     today: dt.date
@@ -32,13 +48,18 @@ class Subject:
     state: Any = None
     journal: list[tuple[str, Any]] = field(default_factory=list)
 
-    def active(self) -> list[str]:
+    def compiled(self) -> list[str]:
+        """The active states by their compiled names, in python-statemachine's order."""
         value = self.state
         if value is None:
             return []
         if isinstance(value, (set, OrderedSet, list, tuple)):
             return list(value)
         return [value]
+
+    def active(self) -> list[str]:
+        """The active states by the process's ids."""
+        return [name[_PREFIX_LENGTH:] for name in self.compiled()]
 
     def context(self) -> Context:
         return Context({**self.facts, "today": self.today}, self.conditions, set(self.active()))
@@ -71,13 +92,43 @@ def _action(method: str, argument: Any) -> Callable[..., None]:
     return action
 
 
-def done_event(state_id: str) -> str:
-    """The event python-statemachine raises when a compound or parallel state finishes."""
-    return f"done.state.{state_id}"
+#: Prefixes of the compiled names of states and events (see the module's docstring).
+STATE_PREFIX, EVENT_PREFIX = "s_", "e_"
+_PREFIX_LENGTH = 2
+
+
+def state_name(state_id: str) -> str:
+    """The python-statemachine id of the process's state ``state_id``."""
+    return STATE_PREFIX + state_id
+
+
+def event_name(event_id: str) -> str:
+    """The python-statemachine event of the process's event ``event_id``: what to
+    ``send()`` to a machine of a compiled chart."""
+    return EVENT_PREFIX + event_id
+
+
+def process_id(name: str) -> str:
+    """The process's id of a compiled state or event name (``s_x`` or ``e_x``: ``x``), or
+    of the ``done.state`` event of a compiled state."""
+    if name.startswith("done.state."):
+        return done_event(process_id(name[len("done.state.") :]))
+    if name.startswith((STATE_PREFIX, EVENT_PREFIX)):
+        return name[_PREFIX_LENGTH:]
+    raise ValueError(f"{name!r} is not a name chart.py gives a state or an event")
+
+
+def done_event(compiled: str) -> str:
+    """The event python-statemachine raises when the compound or parallel state compiled
+    as ``compiled`` finishes (for the process's state ``x``: ``done.state.s_x``)."""
+    return f"done.state.{compiled}"
 
 
 def _transition(transition: Transition) -> dict[str, Any]:
-    spec: dict[str, Any] = {"target": transition.target, "on": [_action("took", transition)]}
+    spec: dict[str, Any] = {
+        "target": state_name(transition.target),
+        "on": [_action("took", transition)],
+    }
     if transition.guard is not None:
         spec["cond"] = [_guard(transition.guard)]
     return spec
@@ -97,7 +148,7 @@ def _state(process: Process, state: State, initial: bool) -> dict[str, Any]:
         spec["parallel"] = True
     if state.children:
         spec["states"] = {
-            child: _state(
+            state_name(child): _state(
                 process,
                 process.states[child],
                 state.kind == "parallel" or child == state.initial,
@@ -110,8 +161,11 @@ def _state(process: Process, state: State, initial: bool) -> dict[str, Any]:
         if transition.trigger == "always":
             eventless.append(_transition(transition))
         else:
-            event = transition.event if transition.trigger == "event" else done_event(state.id)
-            on.setdefault(str(event), []).append(_transition(transition))
+            if transition.trigger == "event":
+                event = event_name(str(transition.event))
+            else:
+                event = done_event(state_name(state.id))
+            on.setdefault(event, []).append(_transition(transition))
     if on:
         spec["on"] = on
     if eventless:
@@ -125,7 +179,7 @@ def definition(process: Process) -> dict[str, Any]:
     actions, and the engine's options)."""
     return {
         "states": {
-            top: _state(process, process.states[top], top == process.initial)
+            state_name(top): _state(process, process.states[top], top == process.initial)
             for top in process.top_states
         },
         # A guard or action that fails must fail the operation, not become an event.
@@ -155,7 +209,8 @@ def chart_for(process: Process, key: str) -> type[StateChart]:
     return chart
 
 
-#: An event sent only to let eventless transitions look at new facts.
+#: An event sent only to let eventless transitions look at new facts: no transition
+#: listens for it, and no event of a process compiles to it (theirs start ``e_``).
 RECHECK = "facts_recorded"
 
 
@@ -166,7 +221,8 @@ def run(
 ) -> Subject:
     """Start (``subject.state`` empty) or resume the chart and deliver ``event``.
 
-    ``event=None`` only re-evaluates eventless transitions (after facts change).
+    ``event`` is the process's event id (sent as :func:`event_name`); ``event=None`` only
+    re-evaluates eventless transitions (after facts change).
     """
     with _SEATS_LOCK:
         machine = _seated_machine(chart)
@@ -178,11 +234,11 @@ def run(
                 seat.state = None
                 machine.activate_initial_state()  # enters the initial configuration
                 if event is not None:
-                    machine.send(event)
+                    machine.send(event_name(event))
             else:
-                seat.state = OrderedSet(subject.active())
-                machine.send(event or RECHECK)
-            subject.state = list(seat.active())
+                seat.state = OrderedSet(subject.compiled())
+                machine.send(RECHECK if event is None else event_name(event))
+            subject.state = seat.compiled()
         except BaseException:
             del _SEATS[chart]  # whatever it holds half-done is not reused
             raise
@@ -201,10 +257,15 @@ def execute(
 ) -> tuple[list[str], list[tuple[str, Any]]]:
     """:func:`engine.interpreter.execute`, done by python-statemachine: the same
     arguments and the same answer, which the test suite checks step by step."""
-    conditions = process.expressions
-    subject = Subject(facts, today, conditions, state=active or None)
+    subject = resumed(Subject(facts, today, process.expressions), active)
     run(chart_for(process, key), subject, event)
     return subject.active(), subject.journal
+
+
+def resumed(subject: Subject, active: list[str]) -> Subject:
+    """``subject`` in the process's states ``active`` (none: not started)."""
+    subject.state = [state_name(state) for state in active] or None
+    return subject
 
 
 class Diverged(Exception):
