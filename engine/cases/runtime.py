@@ -21,7 +21,16 @@ from ..frozen import Frozen, field, replace
 from ..model import Process, Transition
 from ..run import calendar, explain
 from ..run import facts as fact_values
-from ..run.record import Core, Entry, EntryRefused, Refused, entries_of, horizon_of, typed
+from ..run.record import (
+    Core,
+    Entry,
+    EntryRefused,
+    Refused,
+    entries_of,
+    horizon_of,
+    opening_hash,
+    typed,
+)
 from ..run.records import CaseRecord, DeadlineRow, HistoryRow
 from ..store.database import Store, StoreError
 from ..store.refs import normal as normal_ref
@@ -151,8 +160,16 @@ class Runtime:
         return process_for_hash(record.hash, lambda: self.store.bundle_text(record.hash))
 
     def core(self, process: Process) -> Core:
-        """The record's rules for ``process``, run by :attr:`execute`."""
-        return Core(process, self.execute, self.taken)
+        """The record's rules for ``process``, run by :attr:`execute` (and those of any
+        text a case moved from or to, found in the store by hash)."""
+        return Core(process, self.execute, self.taken, self._process_for_hash)
+
+    def _process_for_hash(self, hash_: str) -> Process:
+        return process_for_hash(hash_, lambda: self.store.bundle_text(hash_))
+
+    def find_case(self, key: str) -> CaseRecord:
+        """A case by id or reference; refused, saying so, if there is none."""
+        return self._find(key)
 
     def find_bundle(self, name: str) -> Bundle:
         """A process by id (``processes/<id>.yaml``) or by file path."""
@@ -169,6 +186,33 @@ class Runtime:
             )
         return read_bundle(path)
 
+    def choose_bundle(
+        self,
+        name: str,
+        facts: Mapping[str, Any],
+        on: dt.date | None,
+        version: str | None = None,
+    ) -> tuple[Bundle, str | None]:
+        """The text a case of ``name`` opens under, and, when chosen by hand against the
+        version in force, the words the history keeps for it."""
+        from ..format import versions
+
+        path = Path(name)
+        if name.endswith((".yaml", ".yml")) and path.is_file():
+            if version is not None:
+                raise Refused("--version chooses among a process's files: give its id, not a file")
+            return self.find_bundle(name), None
+        found = versions.folder_versions(self.processes_dir, name)
+        if not found:
+            if version is not None:
+                raise Refused(f"unknown process '{name}': no file in {self.processes_dir} says so")
+            return self.find_bundle(name), None
+        try:
+            choice = versions.choose(found, name, facts, on or self.today, version)
+        except versions.NoVersion as error:
+            raise Refused(str(error)) from None
+        return read_bundle(choice.version.file), choice.reason if choice.chosen else None
+
     # -- operations -------------------------------------------------------------------
 
     def open(
@@ -179,13 +223,20 @@ class Runtime:
         by: str | None = None,
         ref: str | None = None,
         note: str | None = None,
+        version: str | None = None,
     ) -> CaseRecord:
         """Open a case of a process (its id, a file, or the exact :class:`Bundle` of texts,
-        as replay does) on ``on`` (default today) with its first facts."""
+        as replay does) on ``on`` (default today) with its first facts.
+
+        By id, the case opens under the version in force on the date its ``chosen_by``
+        fact gives, or on ``on`` (:mod:`engine.format.versions`); ``version`` chooses
+        another, and the opening row's note says so."""
         if isinstance(process_name, Bundle):
             bundle, process_name = process_name, process_name.main
         else:
-            bundle = self.find_bundle(process_name)
+            bundle, why = self.choose_bundle(process_name, facts or {}, on, version)
+            if why:
+                note = f"{note}; {why}" if note else why
         try:
             process = build_cached(bundle)
         except LoadError as error:
@@ -528,6 +579,8 @@ def record_input(
     again from every input, refused if the entry itself, or any input after it, could no
     longer be taken. The runtime and replay (:mod:`engine.verify`) both record through
     here, so they cannot disagree."""
+    if row.action != "open":
+        core = core.at(before.hash)  # the text the case is on now (it may have moved)
     process = core.process
     on = dt.date.fromisoformat(row.happened_on)
     rederived = False
@@ -545,11 +598,24 @@ def record_input(
         entry = Entry(row.revision, row.action, on, row.event, row.facts_given or {})
         change = core.apply(before, entry)
         after, sources, passed = change.case, change.sources, change.passed
+    elif row.action == "migrate":
+        if row.happened_on < before.last_on:
+            raise Refused(
+                f"a move to another text is recorded on or after the case's latest entry "
+                f"({before.last_on}), not on {row.happened_on}"
+            )
+        entry = Entry(row.revision, row.action, on, None, row.facts_given or {})
+        change = core.migrate(before, entry)
+        after, sources, passed = change.case, change.sources, change.passed
+        core = core.at(after.hash)
+        process = core.process
     elif row.action in ("set", "send", "correct"):
         if row.action != "correct" and row.happened_on < before.opened_on:
             raise Refused(f"{row.happened_on} is before the case was opened ({before.opened_on})")
         after = derive_rows(core, before, [*rows, row], focus=row)
         rederived = True
+        core = core.at(after.hash)
+        process = core.process
     else:
         raise Refused(f"revision {row.revision}: unknown action '{row.action}'")
     after = replace(
@@ -583,12 +649,14 @@ def derive_rows(
     names the input that could not be taken; for ``focus`` itself, it says why as a send
     refused now would."""
     entries, withdrawn = entries_of(rows)
+    start = opening_hash(rows, before.hash)
+    core = core.at(start)
     blank = replace(
         blank_case(
             before.id,
             before.ref,
             core.process,
-            before.hash,
+            start,
             dt.date.fromisoformat(before.opened_on),
         ),
         revision=before.revision,

@@ -27,6 +27,7 @@ from typing import Any
 from ..format.loader import Bundle, LoadError, build_cached
 from ..frozen import Frozen, field, replace
 from ..model import Process
+from ..run.record import opening_hash
 from ..run.records import CaseRecord, DeadlineRow, HistoryRow
 from ..store.database import Store, StoreError
 from .runtime import Refused, Runtime, blank_case, record_input
@@ -165,12 +166,15 @@ class _Replayer:
 
     def verify(self, record: CaseRecord) -> Verdict:
         record, rows = _snapshot(self.store, record)
+        opened = opening_hash(rows, record.hash)  # a case may have moved to another text
         try:
-            process = self.process(record.hash)
+            process = self.process(opened)
         except StoreError as error:
             return Verdict(record.id, record.ref, 0, [str(error)])
         notes: list[str] = []
-        replayed, again, refusal = _replay(self.runtime, process, record, rows, notes)
+        replayed, again, refusal = _replay(
+            self.runtime, process, replace(record, hash=opened), rows, notes
+        )
         if again is not None and record.calendar and record.calendar != again.calendar:
             notes.append(
                 f"its due dates were worked out with {record.calendar}; this cspr counts "
@@ -325,6 +329,11 @@ def _record_differences(stored: CaseRecord, again: CaseRecord) -> list[str]:
     if again.last_on != stored.last_on:
         differences.append(
             f"{where}: last change is {stored.last_on}, replay gives {again.last_on}"
+        )
+    if again.hash != stored.hash:
+        differences.append(
+            f"{where}: it is on the text {stored.hash[:12]} ({stored.version}), replay gives "
+            f"{again.hash[:12]} ({again.version})"
         )
     if again.opened_on != stored.opened_on:
         differences.append(f"opened on {stored.opened_on}, replay gives {again.opened_on}")

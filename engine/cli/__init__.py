@@ -12,8 +12,11 @@ from .clock import due, tick
 from .main import main
 from .processes import scenario, validate
 from .stores import backup, db_group
+from .versions import migrate_group, process_group
 
 for command in (validate, case, tick, due, db_group, backup, scenario):
+    main.add_command(command)
+for command in (process_group, migrate_group):  # when guidance changes
     main.add_command(command)
 
 __all__ = ["main"]

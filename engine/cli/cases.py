@@ -42,11 +42,20 @@ def case() -> None:
 @on_option
 @by_option
 @click.option("--note", metavar="TEXT", help="A note for the history.")
+@click.option(
+    "--version",
+    "version",
+    metavar="V",
+    help="Open under this version, not the one in force (the history says so).",
+)
 @json_option
 @click.pass_context
 @refusals
-def case_open(ctx, process, ref, facts, on, by, note, as_json) -> None:
+def case_open(ctx, process, ref, facts, on, by, note, version, as_json) -> None:
     """Open a case of PROCESS (an id such as cspr, or a process file) and print its id.
+
+    By id, the case opens under the version in force on the date of the fact that
+    chooses it (for cspr: aware_on), else on --on; see cspr process list.
 
     \b
     Example:
@@ -56,7 +65,7 @@ def case_open(ctx, process, ref, facts, on, by, note, as_json) -> None:
     from ..cases.runtime import parse_facts
 
     rt = runtime(ctx)
-    record = rt.open(process, parse_facts(facts), on=on, by=by, ref=ref, note=note)
+    record = rt.open(process, parse_facts(facts), on=on, by=by, ref=ref, note=note, version=version)
     if as_json:
         emit_json(rt.show(str(record.id), on).as_json())
     else:

@@ -34,6 +34,9 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
         found, warned = check_file_report(file)
         problems.extend(found)
         warnings.extend(warned)
+    from ..format.versions import catalogue, conflicts
+
+    problems.extend(conflicts(catalogue(files)))  # versions of one process, side by side
     warnings = sorted(set(warnings))
     # Finding nothing to check (a wrong folder?) is a problem too, but not one inside a
     # file: as text it goes to stderr with the summary, in JSON with the other problems.

@@ -108,9 +108,12 @@ class VersionFile(Frozen):
         )
 
     def period(self) -> str:
-        start = self.in_force_from.isoformat() if self.in_force_from else "(always)"
-        until = self.in_force_until.isoformat() if self.in_force_until else "(no end yet)"
-        return f"{start} to {until}"
+        start, until = self.in_force_from, self.in_force_until
+        if start and until:
+            return f"{start.isoformat()} to {until.isoformat()}"
+        if start:
+            return f"from {start.isoformat()}"
+        return f"until {until.isoformat()}" if until else "no period"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -263,7 +266,7 @@ def choose(
         other = f"version {in_force[0].version}" if in_force else "no version"
         return Choice(
             chosen,
-            f"opened under --version {wanted}, chosen by hand ({other} is in force on {basis})",
+            f"version {wanted} chosen by hand with --version ({other} is in force on {basis})",
             chosen=True,
         )
     if in_force:
@@ -303,3 +306,20 @@ def find_version(versions: Sequence[VersionFile], spec: str) -> VersionFile | No
         if item.process == process and item.version == version:
             return item
     return None
+
+
+def folder_versions(folder: str | Path, process: str) -> list[VersionFile]:
+    """The versions of one process among a folder's files: only files whose text says
+    ``process: <id>`` are read as YAML, so opening a case reads little."""
+    import re
+
+    says = re.compile(rf"^process:[ \t]*[\"']?{re.escape(process)}[\"']?[ \t]*(#.*)?$", re.M)
+    files = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if says.search(head):
+            files.append(path)
+    return [v for v in catalogue(files) if v.process == process]

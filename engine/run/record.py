@@ -26,10 +26,11 @@ from ..frozen import Frozen, field, replace
 from ..model import ENTRY, Deadline, Process, Transition, rule_bases
 from . import calendar, explain
 from . import facts as fact_values
+from .migration import KEPT
 from .records import CaseRecord, DeadlineRow, HistoryRow
 
 #: The actions of history rows that are inputs to the derivation.
-INPUTS = ("open", "set", "send")
+INPUTS = ("open", "set", "send", "migrate")
 
 
 class Refused(Exception):
@@ -111,18 +112,66 @@ class Core:
 
     ``execute`` runs the statechart (:func:`engine.interpreter.execute`, or
     :func:`engine.chart.execute` on python-statemachine: same arguments, same answers);
-    ``taken``, when a list, collects every transition taken (the scenario runner)."""
+    ``taken``, when a list, collects every transition taken (the scenario runner);
+    ``resolve`` gives the process text of a hash, for a case that moved between texts
+    (a ``migrate`` input)."""
 
     def __init__(
         self,
         process: Process,
         execute: Callable[..., Any],
         taken: list[Transition] | None = None,
+        resolve: Callable[[str], Process] | None = None,
     ) -> None:
         self.process = process
         self.execute = execute
         self.taken = taken
+        self.resolve = resolve
         self._today_dates = _condition_dates(process)
+        self._others: dict[str, Core] = {}
+
+    def at(self, hash_: str) -> Core:
+        """The rules of the text ``hash_`` (this core's own if it is that text)."""
+        if self.resolve is None or not hash_:
+            return self
+        found = self._others.get(hash_)
+        if found is None:
+            process = self.resolve(hash_)
+            found = (
+                self
+                if process is self.process
+                else Core(process, self.execute, self.taken, self.resolve)
+            )
+            self._others[hash_] = found
+        return found
+
+    def migrate(self, before: CaseRecord, entry: Entry) -> Change:
+        """A ``migrate`` entry taken on its date: the case, its clock first brought up to
+        that date under this text, moved to the text the entry names
+        (:mod:`engine.run.migration`), automatic steps then taken under the new rules."""
+        from . import migration as moving
+
+        spec = moving.Migration.from_json(entry.facts[moving.KEY])
+        on = entry.on
+        if before.hash != spec.old_hash:
+            raise Refused(
+                f"the case is on the text {before.hash[:12]} ({before.version}), not on the "
+                f"plan's {spec.old_hash[:12]} ({spec.old_version})"
+            )
+        if before.closed_on is not None and before.closed_on <= on.isoformat():
+            raise Refused(f"the case closed on {before.closed_on}; a closed case is not moved")
+        moved = self.clock(before, on)
+        new = self.at(spec.new_hash)
+        if new.process is self.process and spec.new_hash != spec.old_hash:
+            raise Refused(f"the text {spec.new_hash[:12]} cannot be found")
+        try:
+            case, _notes = moving.move(self.process, new.process, moved.case, spec, on, _due)
+        except moving.NotMoved as error:
+            raise Refused("\n".join(error.reasons)) from None
+        facts = fact_values.from_json(new.process, case.facts)
+        after, sources, _ = new._advance(case, facts, None, on)
+        done = new.clock(after, on)
+        return Change(done.case, sources, moved.passed + done.passed)
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -255,6 +304,7 @@ class Core:
         """The case its inputs give, in happened-on order, derived up to ``horizon``.
         Refused, naming the entry, if one of them cannot be taken in its place."""
         case: CaseRecord | None = None
+        core = self.at(blank.hash)
         for entry in entries:
             if entry.action == "open":
                 if case is not None:
@@ -262,20 +312,24 @@ class Core:
                         entry.revision, _entry_words(entry), "a case is opened only once"
                     )
                 start = replace(blank, opened_on=entry.on.isoformat(), last_on=entry.on.isoformat())
-                case = self.open(start, typed(self.process, entry.facts), entry.on).case
+                case = core.open(start, typed(core.process, entry.facts), entry.on).case
                 continue
             if case is None:
                 raise EntryRefused(
                     entry.revision, _entry_words(entry), "it would come before the case was opened"
                 )
             try:
-                case = self.apply(case, entry).case
+                if entry.action == "migrate":
+                    case = core.migrate(case, entry).case
+                    core = core.at(case.hash)
+                else:
+                    case = core.apply(case, entry).case
             except Refused as error:
                 raise EntryRefused(entry.revision, _entry_words(entry), str(error)) from None
         if case is None:
             return replace(blank, withdrawn=True)
         if horizon is not None:
-            case = self.clock(case, horizon).case
+            case = core.clock(case, horizon).case
         return case
 
     # -- one run of the chart -----------------------------------------------------------
@@ -453,8 +507,8 @@ def _leaving_by(
 
 def recompute(process: Process, row: DeadlineRow, facts: Mapping[str, Any]) -> DeadlineRow:
     """An open deadline's due date and explanation from the facts as they now stand."""
-    if row.status != "open":
-        return row
+    if row.status != "open" or row.explanation.startswith(KEPT):
+        return row  # a due date kept across a move to another text is not worked out again
     deadline = process.deadline(row.state, row.name)
     if deadline is None:
         return row
@@ -512,6 +566,17 @@ def _move_words(process: Process, transition: Transition) -> str:
 def _entry_words(entry: Entry) -> str:
     what = f"send {entry.event}" if entry.action == "send" else entry.action
     return f"{what} on {entry.on.isoformat()}"
+
+
+def opening_hash(rows: Sequence[HistoryRow], current: str) -> str:
+    """The text a case was opened under: the one its first ``migrate`` input moved it
+    from, else the text it is on now."""
+    from .migration import KEY
+
+    for row in rows:
+        if row.action == "migrate" and row.facts_given and KEY in row.facts_given:
+            return str(row.facts_given[KEY]["from"]["hash"])
+    return current
 
 
 def _day_after(iso: str | None) -> dt.date:
