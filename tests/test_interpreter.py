@@ -92,3 +92,43 @@ def test_numbering_follows_python_statemachine():
     ours = {s: n.order for s, n in interpreter.chart_of(process).nodes.items()}
     theirs = {chart.process_id(s.id): s.document_order for s in cls.states_map.values()}
     assert ours == theirs
+
+
+PARALLEL = """
+process: par
+version: "1"
+title: Order inside a parallel step
+sources: {wt: Working Together}
+states:
+  p:
+    type: parallel
+    source: wt
+    states:
+      r1:
+        source: wt
+        states:
+          a:
+            source: wt
+            states:
+              a1: {source: wt, on: {go: {to: out, source: wt}}}
+      r2:
+        source: wt
+        states:
+          b: {source: wt, on: {go: {to: out, source: wt}}}
+  out: {type: final, source: wt}
+"""
+
+
+def test_parallel_order_is_python_statemachines_not_document_order():
+    """The example the README gives (For policy leads: the process files)."""
+    from engine.format.bundle import Bundle
+    from engine.format.loader import build
+
+    bundle = Bundle("par.yaml", {"par.yaml": PARALLEL})
+    process = build(bundle)
+    today = dt.date(2020, 1, 6)
+    active, journal = chart.cross_checked(process, bundle.hash, {}, today, [], None)
+    assert [state for _, state in journal] == ["p", "r1", "a", "r2", "a1", "b"]
+    _, journal = chart.cross_checked(process, bundle.hash, {}, today, active, "go")
+    left = [state for kind, state in journal if kind == "exit"]
+    assert left == ["a1", "b", "a", "r2", "r1", "p"]
