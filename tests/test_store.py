@@ -173,7 +173,10 @@ def test_a_case_that_does_not_replay_is_not_copied(filled, store_location):
 def test_copy_from_a_store_that_does_not_exist_creates_nothing(tmp_path):
     result = cspr("db", "copy", str(tmp_path / "typo.db"), str(tmp_path / "to.db"))
     assert result.exit_code == 1
-    assert result.output.strip() == f"cspr: no case store at {tmp_path / 'typo.db'}"
+    assert result.output.strip() == (
+        f"cspr: no case store at {tmp_path / 'typo.db'} (open a case to create one, or set"
+        " --db / CSPR_DB)"
+    )
     assert not (tmp_path / "typo.db").exists() and not (tmp_path / "to.db").exists()
 
 
@@ -243,3 +246,33 @@ def test_a_postgresql_store_is_backed_up_into_a_sqlite_file_even_when_damaged(
     with Store(postgres_location) as store, Store(target, create=False) as copy:
         assert compare(store, copy)["history"] == 7
         assert copy.find("LA-1").states == ["reviewing_late"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["case", "list"],
+        ["case", "show", "LA-1"],
+        ["due"],
+        ["tick", "--as-of", "2020-01-06"],
+        ["case", "verify", "--all"],
+        ["case", "history", "LA-1"],
+    ],
+)
+def test_reading_commands_never_create_a_store(tmp_path, command):
+    """A command pointed at the wrong place says so, in one line, and creates nothing."""
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "typo.db"), *command])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"cspr: no case store at {tmp_path / 'typo.db'} (open a case to create one, or set"
+        " --db / CSPR_DB)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_store_in_memory_is_refused(tmp_path):
+    result = CliRunner().invoke(
+        main, ["--db", ":memory:", "case", "open", "cspr", "--fact", "aware_on=2019-12-20"]
+    )
+    assert result.exit_code == 1
+    assert "a store in memory keeps nothing" in result.output

@@ -64,7 +64,7 @@ def case_open(ctx, process, ref, facts, on, by, note, version, as_json) -> None:
     """
     from ..cases.runtime import parse_facts
 
-    rt = runtime(ctx)
+    rt = runtime(ctx, create=True)
     record = rt.open(process, parse_facts(facts), on=on, by=by, ref=ref, note=note, version=version)
     if as_json:
         emit_json(rt.show(str(record.id), on).as_json())

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -83,27 +84,57 @@ on_option = date_option(
 as_of_option = date_option("--as-of", "Judge deadlines as of this date (default: today).")
 
 
+# -- settings: one rule for each (the option, else the environment, else the default) --------
+
+
+def setting(ctx: click.Context, option: str, variable: str, default: str) -> str:
+    """A setting of every command: the global option ``--<option>``, else ``$<variable>``,
+    else ``default``."""
+    return ctx.find_root().params.get(option) or os.environ.get(variable) or default
+
+
 def store_location(ctx: click.Context) -> str:
-    """The case store named by --db, else $CSPR_DB, else ./cases.db."""
-    return ctx.find_root().params.get("db") or os.environ.get("CSPR_DB") or DEFAULT_DB
+    """The case store: --db, else $CSPR_DB, else ./cases.db."""
+    return setting(ctx, "db", "CSPR_DB", DEFAULT_DB)
 
 
-def open_store(ctx: click.Context, location: str | None = None, **options: Any):
-    """Open a case store (closed with the command), or fail with one line saying why."""
+def processes_folder(ctx: click.Context) -> Path:
+    """The folder of process files: --processes, else $CSPR_PROCESSES, else ./processes
+    if there is one, else the processes that ship with cspr."""
+    from ..cases.runtime import PACKAGED_PROCESSES
+
+    here = "processes" if Path("processes").is_dir() else str(PACKAGED_PROCESSES)
+    return Path(setting(ctx, "processes", "CSPR_PROCESSES", here))
+
+
+def open_store(
+    ctx: click.Context, location: str | None = None, *, create: bool = False, **options: Any
+):
+    """Open a case store (closed with the command), or fail with one line saying why.
+
+    Only a command that records a case creates a store (``create``): a reading command
+    pointed at the wrong place must say so, not show an empty register."""
     from ..store.database import Store, StoreError
 
+    where = location or store_location(ctx)
+    if where.strip() == ":memory:":
+        fail("cspr: a store in memory keeps nothing: give a file or a postgresql:// URL")
     try:
-        store = Store(location or store_location(ctx), **options)
+        store = Store(where, create=create, **options)
     except StoreError as error:
-        fail(f"cspr: {error}")
+        message = str(error)
+        if not create and message.startswith("no case store at"):
+            message += " (open a case to create one, or set --db / CSPR_DB)"
+        fail(f"cspr: {message}")
     ctx.call_on_close(store.close)
     return store
 
 
-def runtime(ctx: click.Context):
+def runtime(ctx: click.Context, *, create: bool = False):
+    """The runtime on the command's store and processes folder."""
     from ..cases.runtime import Runtime
 
-    return Runtime(open_store(ctx), ctx.find_root().params.get("processes"))
+    return Runtime(open_store(ctx, create=create), processes_folder(ctx))
 
 
 def emit_json(data: Any) -> None:

@@ -9,16 +9,18 @@ from typing import Any
 
 import click
 
-from .common import emit_json, fail, json_option
+from .common import emit_json, fail, json_option, processes_folder, setting
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @json_option
-def validate(paths: tuple[str, ...], as_json: bool) -> None:
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     """Check process files and print every problem as file:line:col: message.
 
-    PATHS are files or folders (default: processes/). Exits 1 if any problem is found.
+    PATHS are files or folders (default: the processes folder: --processes, else
+    $CSPR_PROCESSES, else processes/). Exits 1 if any problem is found.
 
     \b
     Example:
@@ -27,7 +29,7 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     from ..format.loader import check_file_report
     from ..problems import Location, Problem
 
-    paths = paths or ("processes",)
+    paths = paths or (str(processes_folder(ctx)),)
     files, problems = _yaml_files(paths)
     warnings = []
     for file in files:
@@ -115,8 +117,9 @@ def scenario_run(ctx, paths, coverage, cross_check, as_json) -> None:
     from ..cases.scenarios import find_files, run_file, uncovered
     from ..format.loader import build_cached, read_bundle
 
-    processes = ctx.find_root().params.get("processes")
-    files = find_files(paths or ("processes/scenarios",))
+    # Without --processes or $CSPR_PROCESSES, each scenario's process is found beside it.
+    processes = setting(ctx, "processes", "CSPR_PROCESSES", "") or None
+    files = find_files(paths or (str(processes_folder(ctx) / "scenarios"),))
     if not files:
         fail("cspr: no scenario files found")
     outcomes = [run_file(f, Path(processes) if processes else None, cross_check) for f in files]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import fail, open_store, refusals
+from .common import fail, open_store, processes_folder, refusals
 
 # -- the store itself --------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ def db_upgrade(ctx) -> None:
     """
     from ..cases.runtime import Runtime
 
-    store = open_store(ctx, upgrade=True)
+    store = open_store(ctx, create=True, upgrade=True)
     was, now = store.found_schema, store.schema_version()
     if was is None:
         click.echo(f"{store.path}: created (schema {now})")
@@ -46,7 +46,7 @@ def db_upgrade(ctx) -> None:
             click.echo(f"  {clash}: kept, but look-alike references are refused from now on")
     if was is not None and was < 3:
         # From schema 3 a case is derived from its inputs: derive every case again.
-        report = Runtime(store, ctx.find_root().params.get("processes")).rederive_all()
+        report = Runtime(store, processes_folder(ctx)).rederive_all()
         changed = [(record, lines) for record, lines in report if lines]
         click.echo(
             f"  {len(report)} case(s) derived again from their history; {len(changed)} changed:"
@@ -79,7 +79,7 @@ def db_copy(ctx, source, target) -> None:
     """
     from ..cases.dbcopy import copy_store
 
-    counts = copy_store(open_store(ctx, source, create=False), open_store(ctx, target))
+    counts = copy_store(open_store(ctx, source), open_store(ctx, target, create=True))
     click.echo(
         f"copied {counts['cases']} case(s), {counts['deadlines']} deadline(s), "
         f"{counts['history']} history row(s) and {counts['process_texts']} process text(s); "
@@ -108,7 +108,7 @@ def backup(ctx, path, force) -> None:
     from ..outputs import OutputError, check_output
 
     target = Path(path)
-    store = open_store(ctx, create=False)
+    store = open_store(ctx)
     try:
         # Never onto the store, its -wal, -shm or -journal file, or a link to them.
         check_output(path, force=force, store_location=store.location)
