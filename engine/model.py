@@ -227,6 +227,29 @@ class State(Frozen):
         return self.title or self.id.replace("_", " ")
 
 
+class Property(Frozen):
+    """A statement about every path of the process, checked by ``cspr explore``.
+
+    An ``invariant`` holds in every configuration a case can reach (``condition``, over
+    facts, ``today`` and ``STATE is active``; ``never`` conditions are stored negated in
+    ``negated``). An ``ordering`` says that ``happens`` (a step entered or an event
+    taken) happens only after one of ``after`` has (earlier, or earlier in the same
+    change)."""
+
+    id: str
+    kind: Literal["invariant", "ordering"]
+    title: str
+    condition: Expression | None = None
+    negated: bool = False
+    happens: str | None = None
+    after: tuple[str, ...] = ()
+    description: str | None = None
+    source: str | None = None
+    where: Location = NOWHERE
+    source_at: Location = written_at()
+    names_at: tuple[Location, ...] = names_written_at()
+
+
 class Process(Frozen):
     """A whole process, includes spliced in; ``states`` is flat and in document order."""
 
@@ -240,6 +263,8 @@ class Process(Frozen):
     roles: Mapping[str, Role] = field(default_factory=dict)
     facts: Mapping[str, Fact] = field(default_factory=dict)
     conditions: Mapping[str, Condition] = field(default_factory=dict)
+    #: Statements checked over every path (``cspr explore``): the main file's only.
+    properties: Mapping[str, Property] = field(default_factory=dict)
     file: str = "<unknown>"
     where: Location = NOWHERE
     #: The period this version is in force (``in_force:``; until: its last day) and the
@@ -337,6 +362,15 @@ class Process(Frozen):
             for s in self.sort_outermost_first(active)
             if not any(child in active for child in self.states[s].children)
         ]
+
+    def responsible(self, state_id: str) -> str | None:
+        """The role responsible for a step: its own ``by``, else the nearest enclosing
+        step's."""
+        for sid in [state_id, *self.ancestors(state_id)]:
+            by = self.states[sid].by
+            if by:
+                return by
+        return None
 
     def source_title(self, key: str | None) -> str | None:
         if key is None:
