@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import subprocess
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from ..frozen import Frozen, field, replace
 from ..model import Process
 from ..problems import Location, Problem
 from ..run.migration import KEY, Migration
+from ..run.record import Core
 from ..run.records import CaseRecord, HistoryRow
 from .runtime import Refused, Runtime, _check_words, _input_row, _now, record_input
 
@@ -497,10 +499,23 @@ def _moved(
         facts_given=given,
     )
     try:
-        outcome = record_input(runtime.core(runtime.process_of(before)), before, [], row)
+        outcome = record_input(_core(runtime, before), before, [], row)
     except Refused as error:
         return Moved(before, None, None, tuple(str(error).splitlines()))
     return Moved(before, outcome.case, outcome.row)
+
+
+#: One core per runtime and text: a core works out what its text's conditions read once,
+#: and many cases are moved by the same plan.
+_CORES: weakref.WeakKeyDictionary[Runtime, dict[str, Core]] = weakref.WeakKeyDictionary()
+
+
+def _core(runtime: Runtime, record: CaseRecord) -> Core:
+    cores = _CORES.setdefault(runtime, {})
+    core = cores.get(record.hash)
+    if core is None:
+        core = cores[record.hash] = runtime.core(runtime.process_of(record))
+    return core
 
 
 def verdict(runtime: Runtime, moved: Moved, plan: Plan) -> Verdict:

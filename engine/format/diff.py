@@ -47,7 +47,7 @@ class Change(Frozen):
         mark = {"added": "+", "removed": "-", "changed": "~"}[self.kind]
         name = f"{self.what} {self.id}" + (f' "{self.title}"' if self.title else "")
         if self.kind == "changed":
-            parts = "; ".join(f"{f}: {_short(a)} → {_short(b)}" for f, a, b in self.details)
+            parts = "; ".join(f"{f}: {' → '.join(_short_pair(a, b))}" for f, a, b in self.details)
             return f"{mark} {name}: {parts}"
         return f"{mark} {name}" + (f": {self.says}" if self.says else "")
 
@@ -344,3 +344,17 @@ def _short(words: str, most: int = 90) -> str:
     if len(words) <= most:
         return words
     return words[: most - 4].rstrip() + ' …"'
+
+
+def _short_pair(old: str, new: str, most: int = 90) -> tuple[str, str]:
+    """Two long values cut to where they start to differ, so that a line shows the change
+    itself, not the words they share."""
+    if len(old) <= most and len(new) <= most:
+        return old, new
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    start = max(0, old.rfind(" ", 0, max(0, start - 20)) + 1)
+    cut = [w[start:] for w in (old, new)]
+    mark = '"…' if start and old.startswith('"') else ("…" if start else "")
+    return tuple(mark + _short(w, most) for w in cut)  # type: ignore[return-value]
