@@ -268,7 +268,7 @@ def _progress(ids: list[int], quiet: bool) -> Any:
     """A progress bar on a terminal for many cases; silent otherwise."""
     import contextlib
 
-    if quiet or len(ids) < 50 or not sys.stderr.isatty() or sys.stdout.isatty():
+    if quiet or len(ids) < 50 or not sys.stderr.isatty():
         return contextlib.nullcontext(ids)
     return click.progressbar(ids, label="moving cases", file=sys.stderr)
 
