@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,13 @@ class DeadlineView(Frozen):
     source: str | None
     armed_on: str
     closed_on: str | None
+    #: The role responsible: the deadline's own ``by``, else its step's.
+    role: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "role": self.role,
             "state": self.state,
             "title": self.title,
             "due": self.due.isoformat() if self.due else None,
@@ -170,6 +173,15 @@ class Runtime:
     def find_case(self, key: str) -> CaseRecord:
         """A case by id or reference; refused, saying so, if there is none."""
         return self._find(key)
+
+    def processes_in_store(self) -> Iterator[Process]:
+        """Every process text a case in the store is pinned to (one that no longer reads
+        is left out: the cases pinned to it are reported where they are read)."""
+        for (hash_,) in self.store.execute("SELECT DISTINCT hash FROM cases").fetchall():
+            try:
+                yield process_for_hash(hash_, lambda key=hash_: self.store.bundle_text(key))
+            except (LoadError, StoreError, ValueError):
+                continue
 
     def find_bundle(self, name: str) -> Bundle:
         """A process by id (``processes/<id>.yaml``) or by file path."""
@@ -433,7 +445,7 @@ class Runtime:
             case,
             process,
             as_of,
-            [self._deadline_view(process, row, as_of) for row in case.deadlines],
+            [self.deadline_view(process, row, as_of) for row in case.deadlines],
             events,
             forecast=as_of > self.today,
             derived_to=record.last_on,
@@ -454,7 +466,7 @@ class Runtime:
 
     def overdue(self, record: CaseRecord, as_of: dt.date) -> list[str]:
         """Names of the case's deadlines overdue as of a date."""
-        views = [self._deadline_view(self.process_of(record), r, as_of) for r in record.deadlines]
+        views = [self.deadline_view(self.process_of(record), r, as_of) for r in record.deadlines]
         return [v.name for v in views if v.status == "overdue"]
 
     def history(self, key: str) -> tuple[CaseRecord, list[HistoryRow]]:
@@ -486,7 +498,7 @@ class Runtime:
                     failed.append({"case": case_id, "error": _one_line(error)})
             found = records[case_id]
             if found is not None:
-                result.append((found[0], self._deadline_view(found[1], row, as_of)))
+                result.append((found[0], self.deadline_view(found[1], row, as_of)))
         return result
 
     def rederive_all(self) -> list[tuple[CaseRecord, list[str]]]:
@@ -529,7 +541,7 @@ class Runtime:
         except StoreError as error:
             raise Refused(str(error)) from None
 
-    def _deadline_view(self, process: Process, row: DeadlineRow, as_of: dt.date) -> DeadlineView:
+    def deadline_view(self, process: Process, row: DeadlineRow, as_of: dt.date) -> DeadlineView:
         deadline = process.deadline(row.state, row.name)
         due = dt.date.fromisoformat(row.due) if row.due else None
         status = deadline_status(row, as_of, bool(deadline and deadline.minimum))
@@ -549,6 +561,7 @@ class Runtime:
             source=process.source_title(deadline.source) if deadline else None,
             armed_on=row.armed_on,
             closed_on=row.closed_on,
+            role=(deadline.by if deadline else None) or process.responsible(row.state),
         )
 
 

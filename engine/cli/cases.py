@@ -3,7 +3,6 @@ and show, list, verify and trace cases."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
@@ -363,67 +362,98 @@ def case_verify(ctx, case_keys, every, jobs, digest, as_json) -> None:
 
 
 @case.command("list")
-@click.option("--process", metavar="P", help="Only cases of this process.")
-@click.option("--state", metavar="S", help="Only cases in this state.")
+@click.option("--process", metavar="P", help="Only cases of this process (its id).")
+@click.option("--state", metavar="STEP", help="Only cases in this step (its id or title).")
+@click.option("--ref", metavar="PATTERN", help="References like this, e.g. 'LA-2019-*'.")
+@click.option("--open", "status", flag_value="open", help="Only open cases.")
+@click.option("--closed", "status", flag_value="closed", help="Only closed cases.")
+@click.option(
+    "--fact", "facts", multiple=True, metavar="NAME=VALUE", help="Only cases with this fact."
+)
+@date_option("--opened-from", "Only cases opened on or after this date.")
+@date_option("--opened-to", "Only cases opened on or before this date.")
+@click.option(
+    "--role",
+    metavar="ROLE",
+    help="Only cases with a current step (with --overdue: an overdue deadline) of this role.",
+)
 @click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
 @click.option("--withdrawn", is_flag=True, help="Also cases withdrawn as opened in error.")
 @as_of_option
 @json_option
 @click.pass_context
 @refusals
-def case_list(ctx, process, state, overdue, withdrawn, as_of, as_json) -> None:
-    """List cases, optionally only those of a process, in a state, or overdue.
+def case_list(
+    ctx,
+    process,
+    state,
+    ref,
+    status,
+    facts,
+    opened_from,
+    opened_to,
+    role,
+    overdue,
+    withdrawn,
+    as_of,
+    as_json,
+) -> None:
+    """List cases, one line each, with the steps they are in now; filters narrow it.
+
+    A process, step or role that the register does not know is refused with the nearest
+    name, never answered with an empty list.
 
     \b
-    Example:
+    Examples:
       cspr case list --process cspr --overdue
+      cspr case list --state "Rapid review" --opened-from 2024-01-01
+      cspr case list --role partners --overdue --json
     """
+    from ..cases.register import CaseFilter, matching, resolve
+    from ..cases.runtime import parse_facts
+
     rt = runtime(ctx)
-    as_of = as_of or dt.date.today()
-    rows = []
-    unreadable = []
-    for case_id in rt.store.case_ids(process):
-        try:
-            record = rt.store.find(str(case_id))
-            late = rt.overdue(record, as_of)
-        except Exception as error:  # noqa: BLE001 - one damaged case must not stop the rest
-            unreadable.append((case_id, " ".join(str(error).split()) or type(error).__name__))
-            continue
-        if record.withdrawn and not withdrawn:
-            continue
-        if state and state not in record.states:
-            continue
-        if overdue and not late:
-            continue
-        rows.append(
-            {
-                "id": record.id,
-                "ref": record.ref,
-                "process": record.process,
-                "version": record.version,
-                "states": record.states,
-                "overdue": late,
-                "last_on": record.last_on,
-                "closed_on": record.closed_on,
-                "withdrawn": record.withdrawn,
-            }
-        )
+    as_of = as_of or rt.today
+    wanted = resolve(
+        rt,
+        CaseFilter(
+            process=process,
+            ref=ref,
+            status=status,
+            facts=parse_facts(facts),
+            opened_from=opened_from,
+            opened_to=opened_to,
+            role=role,
+            overdue=overdue,
+            withdrawn=withdrawn,
+        ),
+        state,
+    )
+    listed, unreadable = [], []
+    for item in matching(rt, wanted, as_of):
+        if isinstance(item, tuple):
+            unreadable.append(item)
+        else:
+            listed.append(item)
     if as_json:
-        emit_json(rows)
+        emit_json([item.as_json() for item in listed])
         report_unreadable(unreadable)
         return
     table(
         [
             (
-                str(r["id"]),
-                r["ref"] or "",
-                r["process"],
-                ", ".join(r["states"]),
-                ", ".join(r["overdue"]),
-                long_date(r["last_on"]),
+                str(item.record.id),
+                item.record.ref or "",
+                f"{item.record.process} {item.record.version}",
+                "withdrawn"
+                if item.record.withdrawn
+                else "; ".join(item.current)
+                + (f" (closed {item.record.closed_on})" if item.record.closed_on else ""),
+                ", ".join(d.name for d in item.overdue),
+                long_date(item.record.last_on),
             )
-            for r in rows
+            for item in listed
         ],
-        ["ID", "REF", "PROCESS", "STATES", "OVERDUE", "LAST CHANGE"],
+        ["ID", "REF", "PROCESS", "NOW IN", "OVERDUE", "LAST CHANGE"],
     )
     report_unreadable(unreadable)

@@ -70,19 +70,33 @@ def tick(ctx, as_of, by, as_json) -> None:
     metavar="DAYS",
     help="Working days ahead to look (0 to 10,000).",
 )
+@click.option("--role", metavar="ROLE", help="Only deadlines this role is responsible for.")
+@click.option(
+    "--group-by",
+    type=click.Choice(["role"]),
+    help="Group the deadlines under the role responsible for each.",
+)
 @as_of_option
 @json_option
 @click.pass_context
 @refusals
-def due(ctx, within, as_of, as_json) -> None:
-    """Deadlines overdue or due within DAYS working days, across all cases.
+def due(ctx, within, role, group_by, as_of, as_json) -> None:
+    """Deadlines overdue or due within DAYS working days, across all cases, with the role
+    responsible for each.
 
     \b
-    Example:
+    Examples:
       cspr due --within 10 --as-of 2019-12-23
+      cspr due --role partners
+      cspr due --group-by role
     """
+    from ..cases.register import CaseFilter, resolve
+
+    rt = runtime(ctx)
+    if role is not None:
+        role = resolve(rt, CaseFilter(role=role)).role
     failed: list[dict[str, Any]] = []
-    items = runtime(ctx).due(within, as_of, failed)
+    items = [(r, d) for r, d in rt.due(within, as_of, failed) if role is None or d.role == role]
     unreadable = [(f["case"], f["error"]) for f in failed]
     if as_json:
         emit_json(
@@ -90,18 +104,25 @@ def due(ctx, within, as_of, as_json) -> None:
         )
         report_unreadable(unreadable)
         return
-    table(
-        [
-            (
-                str(r.id),
-                r.ref or "",
-                d.name,
-                long_date(d.due),
-                status_text(d.status),
-                days_text(d.working_days_left, d.status),
-            )
-            for r, d in items
-        ],
-        ["CASE", "REF", "DEADLINE", "DUE", "STATUS", ""],
-    )
+    groups: dict[str, list[Any]] = {}
+    for record, view in items:
+        groups.setdefault(view.role or "(no role)" if group_by else "", []).append((record, view))
+    for number, (name, rows) in enumerate(sorted(groups.items())):
+        if group_by:
+            click.echo(("\n" if number else "") + click.style(name, bold=True))
+        table(
+            [
+                (
+                    str(r.id),
+                    r.ref or "",
+                    d.name,
+                    d.role or "",
+                    long_date(d.due),
+                    status_text(d.status),
+                    days_text(d.working_days_left, d.status),
+                )
+                for r, d in rows
+            ],
+            ["CASE", "REF", "DEADLINE", "ROLE", "DUE", "STATUS", ""],
+        )
     report_unreadable(unreadable)
