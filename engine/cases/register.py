@@ -137,10 +137,10 @@ def matching(
     for case_id in runtime.store.case_ids(wanted.process):
         try:
             record = runtime.store.find(str(case_id))
-            if not _keeps(wanted, record):
+            if not keeps(wanted, record):
                 continue
             process = runtime.process_of(record)
-            if not _keeps_facts(wanted, record, process):
+            if not keeps_facts(wanted, record, process):
                 continue
             overdue = [
                 view
@@ -163,7 +163,7 @@ def matching(
         yield Listed(record, process, overdue)
 
 
-def _keeps(wanted: CaseFilter, record: CaseRecord) -> bool:
+def keeps(wanted: CaseFilter, record: CaseRecord) -> bool:
     if record.withdrawn and not wanted.withdrawn:
         return False
     if wanted.states and not wanted.states & set(record.states):
@@ -181,7 +181,7 @@ def _keeps(wanted: CaseFilter, record: CaseRecord) -> bool:
     return not (wanted.opened_to and record.opened_on > wanted.opened_to.isoformat())
 
 
-def _keeps_facts(wanted: CaseFilter, record: CaseRecord, process: Process) -> bool:
+def keeps_facts(wanted: CaseFilter, record: CaseRecord, process: Process) -> bool:
     for name, text in wanted.facts.items():
         if name not in process.facts or name not in record.facts:
             return False

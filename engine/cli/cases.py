@@ -11,6 +11,8 @@ import click
 from .common import (
     as_of_option,
     by_option,
+    case_filter,
+    case_filter_options,
     date_option,
     days_text,
     echo_where,
@@ -362,42 +364,13 @@ def case_verify(ctx, case_keys, every, jobs, digest, as_json) -> None:
 
 
 @case.command("list")
-@click.option("--process", metavar="P", help="Only cases of this process (its id).")
-@click.option("--state", metavar="STEP", help="Only cases in this step (its id or title).")
-@click.option("--ref", metavar="PATTERN", help="References like this, e.g. 'LA-2019-*'.")
-@click.option("--open", "status", flag_value="open", help="Only open cases.")
-@click.option("--closed", "status", flag_value="closed", help="Only closed cases.")
-@click.option(
-    "--fact", "facts", multiple=True, metavar="NAME=VALUE", help="Only cases with this fact."
-)
-@date_option("--opened-from", "Only cases opened on or after this date.")
-@date_option("--opened-to", "Only cases opened on or before this date.")
-@click.option(
-    "--role",
-    metavar="ROLE",
-    help="Only cases with a current step (with --overdue: an overdue deadline) of this role.",
-)
+@case_filter_options
 @click.option("--overdue", is_flag=True, help="Only cases with an overdue deadline.")
-@click.option("--withdrawn", is_flag=True, help="Also cases withdrawn as opened in error.")
 @as_of_option
 @json_option
 @click.pass_context
 @refusals
-def case_list(
-    ctx,
-    process,
-    state,
-    ref,
-    status,
-    facts,
-    opened_from,
-    opened_to,
-    role,
-    overdue,
-    withdrawn,
-    as_of,
-    as_json,
-) -> None:
+def case_list(ctx, overdue, as_of, as_json, **filters) -> None:
     """List cases, one line each, with the steps they are in now; filters narrow it.
 
     A process, step or role that the register does not know is refused with the nearest
@@ -409,26 +382,11 @@ def case_list(
       cspr case list --state "Rapid review" --opened-from 2024-01-01
       cspr case list --role partners --overdue --json
     """
-    from ..cases.register import CaseFilter, matching, resolve
-    from ..cases.runtime import parse_facts
+    from ..cases.register import matching
 
     rt = runtime(ctx)
     as_of = as_of or rt.today
-    wanted = resolve(
-        rt,
-        CaseFilter(
-            process=process,
-            ref=ref,
-            status=status,
-            facts=parse_facts(facts),
-            opened_from=opened_from,
-            opened_to=opened_to,
-            role=role,
-            overdue=overdue,
-            withdrawn=withdrawn,
-        ),
-        state,
-    )
+    wanted = case_filter(rt, filters, overdue)
     listed, unreadable = [], []
     for item in matching(rt, wanted, as_of):
         if isinstance(item, tuple):

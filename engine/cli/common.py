@@ -7,14 +7,15 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 DEFAULT_DB = "cases.db"
+T = TypeVar("T")
 
 
 # -- shared plumbing ------------------------------------------------------------------------
@@ -200,3 +201,61 @@ def report_unreadable(unreadable: list[tuple[int, str]]) -> None:
         click.echo(f"cspr: case {case_id} could not be read and is left out: {error}", err=True)
     if unreadable:
         sys.exit(1)
+
+
+def progress(items: Iterable[T], length: int, label: str) -> Iterator[T]:
+    """``items`` with a progress bar on the terminal (on stderr, so that output piped or
+    redirected stays clean), and nothing at all when stderr is not a terminal."""
+    if length < 2 or not sys.stderr.isatty():
+        yield from items
+        return
+    with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
+        yield from bar
+
+
+#: The filters of the case register, shared by ``case list`` and ``export``.
+_FILTERS = (
+    click.option("--process", metavar="P", help="Only cases of this process (its id)."),
+    click.option("--state", metavar="STEP", help="Only cases in this step (its id or title)."),
+    click.option("--ref", metavar="PATTERN", help="References like this, e.g. 'LA-2019-*'."),
+    click.option("--open", "status", flag_value="open", help="Only open cases."),
+    click.option("--closed", "status", flag_value="closed", help="Only closed cases."),
+    click.option(
+        "--fact", "facts", multiple=True, metavar="NAME=VALUE", help="Only cases with this fact."
+    ),
+    date_option("--opened-from", "Only cases opened on or after this date."),
+    date_option("--opened-to", "Only cases opened on or before this date."),
+    click.option(
+        "--role",
+        metavar="ROLE",
+        help="Only cases with a current step (with --overdue: an overdue deadline) of this role.",
+    ),
+    click.option("--withdrawn", is_flag=True, help="Also cases withdrawn as opened in error."),
+)
+
+
+def case_filter_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The register's filters as options of a command (see :func:`case_filter`)."""
+    for option in reversed(_FILTERS):
+        function = option(function)
+    return function
+
+
+def case_filter(rt: Any, options: dict[str, Any], overdue: bool = False) -> Any:
+    """The filter the options of :func:`case_filter_options` describe, its names checked
+    against the register (refused, with the nearest name, when unknown)."""
+    from ..cases.register import CaseFilter, resolve
+    from ..cases.runtime import parse_facts
+
+    wanted = CaseFilter(
+        process=options["process"],
+        ref=options["ref"],
+        status=options["status"],
+        facts=parse_facts(options["facts"]),
+        opened_from=options["opened_from"],
+        opened_to=options["opened_to"],
+        role=options["role"],
+        overdue=overdue,
+        withdrawn=options["withdrawn"],
+    )
+    return resolve(rt, wanted, options["state"])

@@ -438,23 +438,35 @@ class Store:
             return self._record(row)
 
     def _record(self, row: Sequence[Any]) -> CaseRecord:
-        record = CaseRecord(
-            id=row[0],
-            ref=row[1],
-            process=row[2],
-            version=row[3],
-            hash=row[4],
-            states=json.loads(row[5]),
-            facts=json.loads(row[6]),
-            revision=row[7],
-            opened_on=row[8],
-            last_on=row[9],
-            closed_on=row[10],
-            withdrawn=bool(row[11]),
-            wakes_on=row[12],
-            calendar=row[13],
-        )
+        record = _case_row(row)
         return replace(record, deadlines=tuple(self.deadlines(record.id)))
+
+    def stream(self, table: str, process: str | None = None) -> Iterator[Any]:
+        """Every row of ``table`` ("cases", "deadlines" or "history"), in case order, read
+        as it is needed, in one snapshot: what an export of many cases goes through. Cases
+        come as :class:`CaseRecord` (without deadlines), the others as ``(case_id, row)``."""
+        where = " WHERE process = ?" if process else ""
+        args = (process,) if process else ()
+        queries = {
+            "cases": f"{_CASE_SELECT}{where} ORDER BY id",
+            "deadlines": "SELECT case_id, state, name, armed_on, due, explanation, status,"
+            " closed_on, raised_on, id FROM deadlines"
+            + (" WHERE case_id IN (SELECT id FROM cases WHERE process = ?)" if process else "")
+            + " ORDER BY case_id, id",
+            "history": f"SELECT {', '.join(HISTORY_COLUMNS)}, hash, case_id FROM history"
+            + (" WHERE case_id IN (SELECT id FROM cases WHERE process = ?)" if process else "")
+            + " ORDER BY case_id, revision",
+        }
+        with self._one_moment():
+            cursor = self.execute(queries[table], args)
+            while rows := cursor.fetchmany(1000):
+                for row in rows:
+                    if table == "cases":
+                        yield _case_row(row)
+                    elif table == "deadlines":
+                        yield row[0], DeadlineRow(*row[1:])
+                    else:
+                        yield row[-1], _history_row(row[:-1])
 
     def deadlines(self, case_id: int) -> list[DeadlineRow]:
         rows = self.execute(
@@ -813,3 +825,23 @@ def store_digest(heads: Sequence[tuple[int, str | None]]) -> str:
 
     text = json.dumps([list(pair) for pair in heads], separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _case_row(row: Sequence[Any]) -> CaseRecord:
+    """A case as :data:`_CASE_SELECT` reads it, without its deadlines."""
+    return CaseRecord(
+        id=row[0],
+        ref=row[1],
+        process=row[2],
+        version=row[3],
+        hash=row[4],
+        states=json.loads(row[5]),
+        facts=json.loads(row[6]),
+        revision=row[7],
+        opened_on=row[8],
+        last_on=row[9],
+        closed_on=row[10],
+        withdrawn=bool(row[11]),
+        wakes_on=row[12],
+        calendar=row[13],
+    )
