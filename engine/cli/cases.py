@@ -21,6 +21,7 @@ from .common import (
     json_option,
     long_date,
     on_option,
+    progress,
     refusals,
     report_unreadable,
     runtime,
@@ -327,7 +328,10 @@ def case_verify(ctx, case_keys, every, jobs, digest, as_json) -> None:
             "rows could be changed unseen"
         )
     verdicts = []
-    for verdict in verify_all(store, None if every else case_keys, jobs):
+    total = len(store.case_ids()) if every else len(case_keys)
+    for verdict in progress(
+        verify_all(store, None if every else case_keys, jobs), total, "verifying"
+    ):
         verdicts.append(verdict)
         if not as_json and (not verdict.ok or verdict.notes or not every):
             mark = "matches its history" if verdict.ok else "DIFFERS from its history"

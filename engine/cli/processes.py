@@ -119,6 +119,9 @@ def scenario_run(ctx, paths, coverage, cross_check, as_json) -> None:
 
     # Without --processes or $CSPR_PROCESSES, each scenario's process is found beside it.
     processes = setting(ctx, "processes", "CSPR_PROCESSES", "") or None
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        fail(f"cspr: {missing[0]}: no such file or folder")
     files = find_files(paths or (str(processes_folder(ctx) / "scenarios"),))
     if not files:
         fail("cspr: no scenario files found")
