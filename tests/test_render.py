@@ -84,12 +84,67 @@ def test_deadline_words_use_fact_titles_else_the_id_with_spaces():
     assert "within 6 months of decided on" in texts
 
 
+def test_a_role_has_the_same_colour_in_every_process():
+    seen: dict[str, set[str]] = {}
+    for path in SHIPPED:
+        for role, fill in render.role_fills(load_process(path)).items():
+            seen.setdefault(role, set()).add(fill)
+    assert {"panel", "partners", "local_authority", "reviewer", "lscb"} <= set(seen)
+    assert all(len(fills) == 1 for fills in seen.values()), seen
+    assert seen["panel"] == {render.ROLE_COLOURS["panel"]}
+    # Every role of a shipped process has a colour of its own (badges aside).
+    assert set(render.ROLE_COLOURS) >= set(seen)
+    assert len(set(render.ROLE_COLOURS.values())) == len(render.ROLE_COLOURS)
+
+
+def test_a_new_role_hashes_to_the_same_fallback_colour_every_time():
+    fallback = {colour for colour, _ in render.FALLBACK_COLOURS}
+    for role in ("family", "secretary_of_state", "ofsted"):
+        assert render.role_fill(role) == render.role_fill(role) in fallback
+    assert render.role_fill("panel") == render.ROLE_COLOURS["panel"]
+    taken = render.role_fill("family")
+    assert render.role_fill("family", [taken]) != taken  # the next free one
+
+
 def test_every_role_gets_a_distinct_badge_and_fill():
     process = load_process(MINI)
     badges = render.abbreviations(process)
     fills = render.role_fills(process)
     assert badges == {"la": "LA", "sp": "SP"}
     assert len(set(fills.values())) == len(fills)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_conditions_are_in_words_from_titles_never_ids(path):
+    process = load_process(path)
+    for transition in process.transitions():
+        if transition.guard is None:
+            continue
+        text = render.condition_text(process, transition)
+        bare = re.sub("\u201c[^\u201d]*\u201d", "", text)  # without the steps' own labels
+        for name in transition.guard.names:
+            plain = name.replace("_", " ")
+            titles = [
+                getattr(process.conditions.get(name), "title", None),
+                getattr(process.facts.get(name), "title", None),
+                getattr(process.states.get(name), "label", None),
+            ]
+            if any(t and plain.lower() in t.lower() for t in titles):
+                continue  # the id's words are the title's own
+            assert not re.search(rf"\b{re.escape(plain)}\b", bare), (transition.guard.text, text)
+        assert "_" not in text, text
+
+
+def test_a_named_condition_inside_another_reads_by_its_title():
+    process = load_process(ROOT / "processes" / "cspr.yaml")
+    texts = {
+        t.guard.text: render.condition_text(process, t)
+        for t in process.transitions()
+        if t.guard is not None
+    }
+    assert texts["not lac_died"] == "not (a looked after child has died)"
+    assert texts["lac_died"] == "a looked after child has died"
+    assert "“National review” is under way" in texts["national_review is active"]
 
 
 def _lightness(colour: str) -> float:
@@ -192,14 +247,142 @@ def test_every_printed_page_is_legible_and_together_they_show_everything(paper):
     assert len(re.findall(rb"/Type /Page\b", pdf)) == len(book)
 
 
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 @needs_dot
-def test_command_writes_svg_pdf_and_png(tmp_path):
-    for fmt in ("svg", "pdf", "png"):
-        out = tmp_path / f"mini.{fmt}"
-        result = invoke(str(MINI), "-o", str(out), "--paper", "a4")
-        assert result.exit_code == 0, result.output
-        assert out.stat().st_size > 1000
-    assert (tmp_path / "mini.png").read_bytes().startswith(b"\x89PNG")
+@pytest.mark.parametrize("paper", ["a4", "a3"])
+def test_command_writes_a_pdf_page_a_printed_page_each_at_the_paper_size(tmp_path, paper):
+    process = load_process(MINI)
+    out = tmp_path / "mini.pdf"
+    result = invoke(str(MINI), "-o", str(out), "--paper", paper)
+    assert result.exit_code == 0, result.output
+    found = render.printed_pages(out.read_bytes())
+    assert len(found) == len(pages(process, paper))
+    width, height = (round(v * 72) for v in render.PAPERS[paper])
+    for page in found:
+        assert page.fits(paper)
+        assert abs(page.width - width) <= 2 or abs(page.height - height) <= 2, page
+        assert page.smallest >= render.MIN_PRINTED
+
+
+@needs_dot
+def test_command_writes_svg_with_every_title_and_the_role_colours(tmp_path):
+    process = load_process(MINI)
+    out = tmp_path / "mini.svg"
+    assert invoke(str(MINI), "-o", str(out), "--paper", "a4").exit_code == 0
+    svg = out.read_text(encoding="utf-8")
+    assert_all_shown(svg_text(svg.encode("utf-8")), process)
+    for fill in render.role_fills(process).values():
+        assert f'fill="{fill.lower()}"' in svg.lower()
+
+
+@needs_dot
+@pytest.mark.parametrize("paper", ["a4", "a3"])
+def test_png_is_drawn_a_page_a_file_at_print_resolution(tmp_path, paper):
+    from engine.cli.diagram import PNG_DPI, png_page_names
+
+    process = load_process(ROOT / "processes" / "scr.yaml")
+    out = tmp_path / "scr.png"
+    result = invoke(
+        "scr", "-o", str(out), "--paper", paper, env={"CSPR_PROCESSES": str(ROOT / "processes")}
+    )
+    assert result.exit_code == 0, result.output
+    names = png_page_names(out, len(pages(process, paper)))
+    assert len(names) > 1 and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in names)
+    width, height = (v * PNG_DPI[paper] for v in render.PAPERS[paper])
+    for name in names:
+        w, h = _png_size(name.read_bytes())
+        assert w <= width + 2 and h <= height + 2
+        assert w >= width * 0.95 or h >= height * 0.95, (name, w, h)
+    one = tmp_path / "one.png"
+    assert invoke("scr", "--page", "2", "-o", str(one), "--paper", paper,
+                  env={"CSPR_PROCESSES": str(ROOT / "processes")}).exit_code == 0  # fmt: skip
+    assert _png_size(one.read_bytes()) == _png_size(names[1].read_bytes())
+
+
+@needs_dot
+def test_without_o_an_existing_file_is_kept_unless_forced(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mini.png").write_bytes(b"mine")
+    refused = invoke(str(MINI), "--format", "png", "--paper", "none")
+    assert refused.exit_code == 1
+    assert "mini.png exists; use --force" in refused.stderr
+    assert (tmp_path / "mini.png").read_bytes() == b"mine"
+    forced = invoke(str(MINI), "--format", "png", "--paper", "none", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert _png_size((tmp_path / "mini.png").read_bytes())[0] > 100
+
+
+def test_a_damaged_pdf_is_reported_not_raised():
+    from engine.draw.files import _print_problems
+
+    for junk in (b"", b"%PDF-1.5\nnot really", b"hello"):
+        with pytest.raises(render.NotAPdf):
+            render.printed_pages(junk)
+        assert _print_problems(junk, "a3") == ["not a PDF written by cspr diagram"]
+
+
+# -- layout: nothing overlaps -----------------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize("paper", ["a4", "a3"])
+def test_no_label_crosses_a_border_or_sits_on_a_box_or_line(paper):
+    from tests.layout_check import problems
+
+    process = load_process(MINI)
+    for number in range(1, len(pages(process, paper)) + 1):
+        assert problems(dot_source(process, paper=paper, page=number)) == []
+
+
+@needs_dot
+def test_no_label_crosses_a_border_on_the_cspr_overview_and_its_biggest_part():
+    from tests.layout_check import problems
+
+    process = load_process(ROOT / "processes" / "cspr.yaml")
+    book = pages(process, "a3")
+    biggest = max(
+        range(len(book)),
+        key=lambda i: len(list(process.descendants(book[i].root or ""))) if book[i].root else 0,
+    )
+    for number in sorted({1, biggest + 1}):
+        assert problems(dot_source(process, paper="a3", page=number)) == [], number
+
+
+@needs_dot
+def test_parallel_regions_run_in_document_order_and_the_start_arrow_enters_the_box():
+    import json
+    import subprocess
+
+    process = load_process(ROOT / "processes" / "cspr.yaml")
+    source = dot_source(process, paper="a3", page=1)
+    start = re.search(r"^\s*__start__ -> (\S+) \[([^\]]*)\]", source, re.MULTILINE)
+    assert start.group(1) == "__enter__case_open" and "lhead=cluster_case_open" in start.group(2)
+    layout = json.loads(
+        subprocess.run(["dot", "-Tjson"], input=source.encode(), capture_output=True).stdout
+    )
+    where = {}
+    for item in layout["objects"]:
+        if "pos" in item:
+            x, y = (float(v) for v in item["pos"].split(","))
+            where[item["name"]] = (x, y)
+        elif "bb" in item:
+            x0, y0, x1, y1 = (float(v) for v in item["bb"].split(","))
+            where[item["name"]] = ((x0 + x1) / 2, (y0 + y1) / 2)
+    direction = re.search(r"rankdir=(\w+)", source).group(1)
+    book = pages(process, "a3")
+    first_row = process.states["case_open"].children
+    if book[0].stack:
+        first_row = first_row[: (len(first_row) + 1) // 2]
+    points = [where[f"__lane__{region}"] for region in first_row]
+    if direction == "LR":  # top to bottom: y falls
+        assert [p[1] for p in points] == sorted((p[1] for p in points), reverse=True)
+    else:
+        assert [p[0] for p in points] == sorted(p[0] for p in points)
 
 
 # -- Graphviz missing ------------------------------------------------------------------------

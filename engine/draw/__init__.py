@@ -25,8 +25,16 @@ distinct for protanopes, deuteranopes and tritanopes, but at full strength they 
 dark for black text and several share a grey; so each is mixed with white to a chosen CIE
 lightness L* (95, 86, 80, 74, 68, 62, 56), 6 to 9 units apart. Printed in greyscale the
 fills still come out as distinct greys, every one light enough for black text (contrast
-5.8:1 or more), and roles are spread over the range (three roles get L* 95, 74 and 56).
-The role badge in every box carries the role when neither colour nor grey can.
+5.8:1 or more). A role has one colour in every process (:data:`ROLE_COLOURS`, keyed by
+role id: the Panel is reddish purple in cspr, scr and transitional alike); a role of a
+process of your own hashes into :data:`FALLBACK_COLOURS`. The role badge in every box
+carries the role when neither colour nor grey can.
+
+An arrow's label is a node of its own ("plaintext") in the innermost box holding both
+ends of the arrow, the arrow drawn in two pieces through it: dot then lays labels out as
+it lays out steps, so no label crosses a border, sits on a step or has a line through it
+(``tests/layout_check.py`` checks dot's own layout for that). An arrow into a parallel
+step ends at its border, above its regions, which start side by side in document order.
 
 Print-ready: ``paper="a4"`` or ``"a3"`` sets a landscape page (``size`` less the margins,
 with "!" and ``ratio=compress``), so each PDF page fits one sheet. All text but the title
@@ -39,8 +47,9 @@ laid out, measured (:func:`printed_font_size`) and split further until its text 
 8 pt or more, top to bottom or left to right, whichever prints larger; before a page is
 split it is set tighter (:data:`TIGHTER`: wider labels, boxes that count their deadlines,
 parallel lanes in two rows). The PDF holds every page (:func:`merge_pdfs`); ``--page N``
-draws one. :func:`printed_pages` reads page and text sizes back out of a PDF, so ``--check``
-can hold the committed A3 and A4 PDFs to that without running Graphviz.
+draws one (the plan of pages is kept in the user's cache, so that takes the time of one
+page). :func:`printed_pages` reads page and text sizes back out of a PDF (with pypdf), so
+``--check`` can hold the committed A3 and A4 PDFs to that without running Graphviz.
 
 The committed ``diagrams/<process>.dot`` (and ``.svg``, for screens, with tooltips) is the
 whole chart on one A3 sheet; its text is deterministic (document order, no dates, no
@@ -63,8 +72,18 @@ from .files import (
 )
 from .overlay import Overlay, case_overlay, match_steps
 from .pages import pages
-from .pdf import PrintedPage, merge_pdfs, printed_pages
-from .style import FORMATS, MIN_PRINTED, NOT_INSTALLED, PALETTE, PAPERS, DotMissing, Stop
+from .pdf import NotAPdf, PrintedPage, merge_pdfs, printed_pages
+from .style import (
+    FALLBACK_COLOURS,
+    FORMATS,
+    MIN_PRINTED,
+    NOT_INSTALLED,
+    PALETTE,
+    PAPERS,
+    ROLE_COLOURS,
+    DotMissing,
+    Stop,
+)
 from .words import (
     abbreviations,
     citation,
@@ -73,20 +92,24 @@ from .words import (
     fact_label,
     link_address,
     responsible,
+    role_fill,
     role_fills,
     wrap,
 )
 
 __all__ = [
     "DotMissing",
+    "FALLBACK_COLOURS",
     "FORMATS",
     "MIN_PRINTED",
     "NOT_INSTALLED",
+    "NotAPdf",
     "Overlay",
     "PALETTE",
     "PAPERS",
     "Page",
     "PrintedPage",
+    "ROLE_COLOURS",
     "Stop",
     "abbreviations",
     "case_overlay",
@@ -111,6 +134,7 @@ __all__ = [
     "render_bytes",
     "resolve_process",
     "responsible",
+    "role_fill",
     "role_fills",
     "stale_diagrams",
     "wrap",

@@ -310,7 +310,9 @@ class _Drawing:
             "fontname": FONT,
             "fontsize": str(FONT_SIZE),
             "nodesep": "0.3",
-            "ranksep": "0.25",
+            # Every arrow passes through its label, a node a rank of its own: ranks half as
+            # far apart as with no labels, as dot sets them for labels of its own.
+            "ranksep": "0.13",
             "margin": str(MARGIN),
             "pad": "0",
             "labelloc": "t",
@@ -581,6 +583,8 @@ class _Drawing:
                     arrow.label_node,
                     label=f"<{arrow.label}>",
                     shape="plaintext",
+                    width="0",  # as small as the words (a node is 0.75 x 0.5 in at least)
+                    height="0",
                     style="",
                     margin="0.02,0.02",
                     tooltip=self.arrow_tooltip(arrow.transition),

@@ -20,6 +20,9 @@ from .style import MIN_PRINTED, WRAP
 #: Pages are planned to print at least this large, a little over :data:`MIN_PRINTED`
 #: because page numbers added afterwards ("see page 3") can widen a box.
 PLAN_PRINTED = 8.3
+#: The text size read from a PDF can come out this much under the size measured from
+#: Graphviz's SVG (cairo rounds the scale), so a page is set tighter short of 8 pt + this.
+PDF_ROUNDING = 0.1
 #: How much a page can hold, in box-sized units, before parts move to pages of their own.
 #: Measured so that every page of the shipped processes prints its text at 8 pt or more.
 PAGE_BUDGET: Mapping[str, float] = {"a4": 9.0, "a3": 16.0}
@@ -264,6 +267,6 @@ def _plan_pages(process: Process, paper: str, sources: bool, measure: bool) -> l
     # Measured again with the page numbers in ("see page 12" can widen a box): a page
     # now under MIN_PRINTED is set tighter.
     for number, page in enumerate(result):
-        if measure and printed(page, result) < MIN_PRINTED:
+        if measure and printed(page, result) < MIN_PRINTED + PDF_ROUNDING:
             result[number] = settle(Page(page.root, page.collapsed), PLAN_PRINTED, result)[1]
     return result
