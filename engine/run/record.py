@@ -127,7 +127,7 @@ class Core:
         self.execute = execute
         self.taken = taken
         self.resolve = resolve
-        self._today_dates = _condition_dates(process)
+        self._today_dates, self._waiting = _clock_of(process)
         self._others: dict[str, Core] = {}
 
     def at(self, hash_: str) -> Core:
@@ -227,7 +227,7 @@ class Core:
             ]
             next_deadline = min((max(_day_after(row.due), at) for row in due_rows), default=None)
             next_look = None
-            if self._today_dates and _waits_for_a_day(self.process, case.states):
+            if self._today_dates and self._waits_for_a_day(case.states):
                 next_look = min(
                     (d for d in self._look_dates(case) if at < d <= until), default=None
                 )
@@ -275,7 +275,7 @@ class Core:
             deadline = self.process.deadline(row.state, row.name)
             event = deadline.raises if deadline else None
             entry: dict[str, Any] = {"deadline": row.name, "due": row.due, "raised": None}
-            if event or _waits_for_a_day(self.process, case.states):
+            if event or self._waits_for_a_day(case.states):
                 facts = fact_values.from_json(self.process, case.facts)
                 case, more, journal = self._advance(case, facts, event, day)
                 sources += more
@@ -435,9 +435,13 @@ class Core:
             for row in case.deadlines
             if row.status == "open" and row.raised_on is None and row.due
         ]
-        if self._today_dates and _waits_for_a_day(self.process, case.states):
+        if self._today_dates and self._waits_for_a_day(case.states):
             dates += [d for d in self._look_dates(case) if d > at]
         return min(dates).isoformat() if dates else None
+
+    def _waits_for_a_day(self, states: Iterable[str]) -> bool:
+        """Whether one of these states waits for a date (see :func:`_waiting_states`)."""
+        return not self._waiting.isdisjoint(states)
 
     def trial(self, case: CaseRecord, event: str, on: dt.date) -> tuple[bool, str]:
         """Whether ``send event --on on`` would be taken now (by the same run as the real
@@ -621,14 +625,34 @@ def _literal_dates(node: Any) -> Iterable[dt.date]:
                 stack.append(value)
 
 
-def _waits_for_a_day(process: Process, states: Iterable[str]) -> bool:
-    """Whether an automatic transition of these states has a condition that reads
-    ``today`` (itself or through named conditions): the only kind that the passing of days
-    alone can make possible."""
-    return any(
-        t.trigger == "always" and t.guard is not None and _reads_today(process, t.guard.names)
-        for state in states
-        for t in process.states[state].transitions
+#: What the clock needs of each process, worked out once: the process is kept with it so
+#: that its id is never reused meanwhile.
+_CLOCKS: dict[int, tuple[Process, frozenset[dt.date], frozenset[str]]] = {}
+
+
+def _clock_of(process: Process) -> tuple[frozenset[dt.date], frozenset[str]]:
+    """The dates a condition on ``today`` compares with, and the states that wait for one."""
+    entry = _CLOCKS.get(id(process))
+    if entry is None or entry[0] is not process:
+        if len(_CLOCKS) > 64:
+            _CLOCKS.clear()
+        entry = _CLOCKS[id(process)] = (
+            process,
+            _condition_dates(process),
+            _waiting_states(process),
+        )
+    return entry[1], entry[2]
+
+
+def _waiting_states(process: Process) -> frozenset[str]:
+    """The states with an automatic transition whose condition reads ``today`` (itself or
+    through named conditions): the only kind that the passing of days alone can make
+    possible."""
+    return frozenset(
+        state
+        for state, node in process.states.items()
+        for t in node.transitions
+        if t.trigger == "always" and t.guard is not None and _reads_today(process, t.guard.names)
     )
 
 
