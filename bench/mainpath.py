@@ -199,7 +199,7 @@ class PythonStatemachine:
     def send(self, step: Step) -> None:
         self.subject.facts.update(step.facts)
         self.subject.today = step.on
-        self.machine.send(step.event)
+        self.machine.send(chart.event_name(step.event))
 
     def leaves(self) -> list[str]:
         return sorted(self.path.process.leaves(self.subject.active()))

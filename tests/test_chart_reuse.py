@@ -41,9 +41,9 @@ def _alone(process, cls, facts, events):
     for event, given in events:
         subject.facts.update(given)
         machine = cls(model=subject)
-        subject.state = chart.OrderedSet(subject.active())
-        machine.send(event)
-        subject.state = list(subject.active())
+        subject.state = chart.OrderedSet(subject.compiled())
+        machine.send(chart.event_name(event))
+        subject.state = subject.compiled()
     return sorted(subject.active())
 
 

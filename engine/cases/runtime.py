@@ -179,7 +179,7 @@ class Runtime:
         is left out: the cases pinned to it are reported where they are read)."""
         for (hash_,) in self.store.execute("SELECT DISTINCT hash FROM cases").fetchall():
             try:
-                yield process_for_hash(hash_, lambda key=hash_: self.store.bundle_text(key))
+                yield process_for_hash(hash_, functools.partial(self.store.bundle_text, hash_))
             except (LoadError, StoreError, ValueError):
                 continue
 

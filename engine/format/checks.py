@@ -16,7 +16,20 @@ from ..conditions import (
     evaluation_depth,
     evaluation_depths,
 )
-from ..model import ENTRY, NOWHERE, Before, DueRule, EarliestOf, Process, State, Transition, Within
+from ..model import (
+    ENTRY,
+    NOWHERE,
+    Before,
+    Condition,
+    Deadline,
+    DueRule,
+    EarliestOf,
+    Fact,
+    Process,
+    State,
+    Transition,
+    Within,
+)
 from ..problems import Location, Problem, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -372,12 +385,18 @@ def recorded_facts(process: Process) -> Iterator[Problem]:
 def _roles_and_sources_written(process: Process) -> Iterator[tuple[str, str, Location]]:
     """Every 'by' (kind "roles") and 'source' (kind "sources") with where it is written."""
     for state in process.states.values():
-        for item in (state, *state.deadlines, *state.transitions):
+        items: tuple[State | Deadline | Transition, ...] = (
+            state,
+            *state.deadlines,
+            *state.transitions,
+        )
+        for item in items:
             if item.by is not None:
                 yield "roles", item.by, _value_at(item.by_at, item.where)
             if item.source is not None:
                 yield "sources", item.source, _value_at(item.source_at, item.where)
-    for owner in (*process.facts.values(), *process.conditions.values()):
+    owners: tuple[Fact | Condition, ...] = (*process.facts.values(), *process.conditions.values())
+    for owner in owners:
         if owner.source is not None:
             yield "sources", owner.source, _value_at(owner.source_at, owner.where)
 
