@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +161,7 @@ def diagram_command(
             _write_png_pages(
                 process,
                 chosen_paper,
-                Path(output) if output else default_target,
+                Path(output) if output else Path(f"{process.id}.png"),
                 force,
                 store,
                 dpi,
@@ -195,7 +194,7 @@ def diagram_command(
             if size < MIN_PRINTED:
                 where = f"page {page or number}" if page or len(printed) > 1 else "the diagram"
                 click.echo(
-                    f"cspr: warning: on {chosen_paper.upper()} {where} prints its text at "
+                    f"cspr: warning: on {(chosen_paper or '').upper()} {where} prints its text at "
                     f"{size:.1f} pt, under {MIN_PRINTED:g} pt"
                     + ("" if page or fmt == "pdf" else "; --page N prints one legible page"),
                     err=True,
@@ -279,7 +278,7 @@ def _case(ctx: click.Context, case_key: str, as_of_text: str | None) -> tuple[Pr
     return process, case_overlay(process, record, rows, view.deadlines, as_of)
 
 
-__all__: Iterable[str] = [
+__all__: list[str] = [
     "DotMissing",
     "Overlay",
     "case_overlay",

@@ -516,6 +516,8 @@ class _Drawing:
             label=f"<{text}>",
             shape="box",
             style="dashed,rounded",
+            # Room for the rounded corners: the words never run into the border.
+            margin="0.14,0.05",
             color="#666666",
             fontcolor="#333333",
             tooltip=f"{label}: continues{where or ' elsewhere'}",

@@ -163,7 +163,7 @@ class _Words:
             # Described by the conditions' own words, then the fact ids given their titles.
             names = [n.name for n in (node.left, node.right) if isinstance(n, c.Name)]
             return _with_fact_titles(self.process, describe_tree(node, 0), names)
-        return describe_tree(node, 0)
+        return describe_tree(node, 0)  # type: ignore[arg-type]  # a literal or a list
 
 
 def _with_fact_titles(process: Process, words: str, names: Iterable[str]) -> str:
