@@ -30,7 +30,7 @@ import pytest
 from engine.format.bundle import Bundle
 from engine.format.loader import build
 from engine.model import Process
-from engine.run import chart, interpreter
+from engine.run import chart, interpreter, steps
 
 from .chartgen import process_text, random_facts
 
@@ -285,8 +285,8 @@ def test_compiled_names_map_back():
     assert chart.event_name("after_review") == "e_after_review"
     assert chart.process_id("e_after_review") == "after_review"
     assert chart.process_id("s_prepare") == "prepare"
-    assert chart.process_id(chart.done_event(chart.state_name("work"))) == (
-        interpreter.done_event("work")
+    assert chart.process_id(steps.done_event(chart.state_name("work"))) == (
+        steps.done_event("work")
     )
     with pytest.raises(ValueError):
         chart.process_id("prepare")

@@ -33,6 +33,7 @@ from statemachine.orderedset import OrderedSet
 
 from ..conditions import Context, Expression
 from ..model import Process, State, Transition
+from .steps import Journal, Step, done_event
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Subject:
     today: dt.date
     conditions: Mapping[str, Expression]
     state: Any = None
-    journal: list[tuple[str, Any]] = field(default_factory=list)
+    journal: Journal = field(default_factory=list)
 
     def compiled(self) -> list[str]:
         """The active states by their compiled names, in python-statemachine's order."""
@@ -65,15 +66,15 @@ class Subject:
         return Context({**self.facts, "today": self.today}, self.conditions, set(self.active()))
 
     def took(self, transition: Transition) -> None:
-        self.journal.append(("transition", transition))
+        self.journal.append(Step.took(transition))
         if transition.records:
             self.facts[transition.records] = self.today
 
     def entered(self, state_id: str) -> None:
-        self.journal.append(("enter", state_id))
+        self.journal.append(Step.entered(state_id))
 
     def left(self, state_id: str) -> None:
-        self.journal.append(("exit", state_id))
+        self.journal.append(Step.exited(state_id))
 
 
 def _guard(expression: Expression) -> Callable[..., bool]:
@@ -116,12 +117,6 @@ def process_id(name: str) -> str:
     if name.startswith((STATE_PREFIX, EVENT_PREFIX)):
         return name[_PREFIX_LENGTH:]
     raise ValueError(f"{name!r} is not a name chart.py gives a state or an event")
-
-
-def done_event(compiled: str) -> str:
-    """The event python-statemachine raises when the compound or parallel state compiled
-    as ``compiled`` finishes (for the process's state ``x``: ``done.state.s_x``)."""
-    return f"done.state.{compiled}"
 
 
 def _transition(transition: Transition) -> dict[str, Any]:
@@ -254,7 +249,7 @@ def execute(
     today: dt.date,
     active: list[str],
     event: str | None,
-) -> tuple[list[str], list[tuple[str, Any]]]:
+) -> tuple[list[str], Journal]:
     """:func:`engine.interpreter.execute`, done by python-statemachine: the same
     arguments and the same answer, which the test suite checks step by step."""
     subject = resumed(Subject(facts, today, process.expressions), active)
@@ -280,7 +275,7 @@ def cross_checked(
     today: dt.date,
     active: list[str],
     event: str | None,
-) -> tuple[list[str], list[tuple[str, Any]]]:
+) -> tuple[list[str], Journal]:
     """:func:`engine.interpreter.execute`, run again on python-statemachine; raises
     :class:`Diverged` unless both end in the same states, having left, taken and entered
     the same things in the same order and recorded the same facts."""
@@ -309,13 +304,14 @@ def cross_checked(
     return ours
 
 
-def _step(journal: list[tuple[str, Any]], index: int) -> str:
+def _step(journal: Journal, index: int) -> str:
     if index >= len(journal):
         return "nothing more"
-    kind, item = journal[index]
-    if kind == "transition":
-        return f"takes {item.source_state} → {item.target} ({item.label})"
-    return f"{'leaves' if kind == 'exit' else 'enters'} {item}"
+    step = journal[index]
+    if step.kind == "transition":
+        t = step.transition
+        return f"takes {t.source_state} → {t.target} ({t.label})"
+    return f"{'leaves' if step.kind == 'exit' else 'enters'} {step.state}"
 
 
 #: One running machine per chart class, resumed for each case in turn: creating a machine

@@ -30,11 +30,7 @@ from ..conditions import Context, Expression
 from ..frozen import Frozen, replace
 from ..frozen import field as record_field
 from ..model import Process, Transition
-
-
-def done_event(state_id: str) -> str:
-    """The event raised when a compound or parallel state reaches its final state(s)."""
-    return f"done.state.{state_id}"
+from .steps import Journal, Step, done_event
 
 
 class _Node(Frozen):
@@ -190,15 +186,15 @@ def chart_of(process: Process) -> Chart:
 @dataclass
 class Run:
     """One change to a case: the configuration it moves, the facts transitions record,
-    and the journal of what happened (``("exit", state_id)``, ``("transition",
-    Transition)``, ``("enter", state_id)``) in the order it happened."""
+    and the journal of what happened (:class:`~engine.run.steps.Step`: a state left, a
+    transition taken, a state entered) in the order it happened."""
 
     chart: Chart
     facts: dict[str, Any]
     today: dt.date
     #: Active states in the order python-statemachine keeps them (an ordered set).
     configuration: dict[str, None] = field(default_factory=dict)
-    journal: list[tuple[str, Any]] = field(default_factory=list)
+    journal: Journal = field(default_factory=list)
     running: bool = True
     #: Guards (by text) and named conditions decided since the facts or the active
     #: states last changed: a step forgets those that read states, and recording a fact
@@ -320,10 +316,10 @@ class Run:
         nodes = self.chart.nodes
         leaving = dict.fromkeys(state for t in transitions for state in self._exit_set(t))
         for state in sorted(leaving, key=lambda s: nodes[s].order, reverse=True):
-            self.journal.append(("exit", state))
+            self.journal.append(Step.exited(state))
             self.configuration.pop(state, None)
         for transition in transitions:
-            self.journal.append(("transition", transition))
+            self.journal.append(Step.took(transition))
             if transition.records:
                 self.facts[transition.records] = self.today
                 self._guards, self._conditions = {}, {}
@@ -366,7 +362,7 @@ class Run:
         nodes = self.chart.nodes
         for state in sorted(entering, key=lambda s: nodes[s].order):
             self.configuration[state] = None
-            self.journal.append(("enter", state))
+            self.journal.append(Step.entered(state))
             if nodes[state].final:
                 self._reached_final(nodes[state])
 
@@ -401,7 +397,7 @@ def execute(
     today: dt.date,
     active: list[str],
     event: str | None,
-) -> tuple[list[str], list[tuple[str, Any]]]:
+) -> tuple[list[str], Journal]:
     """Start a case (``active`` empty) or resume it from its active states, and deliver
     ``event`` on ``today``: the active states after, and the journal. ``facts`` is updated
     in place with what transitions record. (``key``, the process text's hash, is not

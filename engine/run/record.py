@@ -28,6 +28,7 @@ from . import calendar, explain
 from . import facts as fact_values
 from .migration import KEPT
 from .records import CaseRecord, DeadlineRow, HistoryRow
+from .steps import Journal
 
 #: The actions of history rows that are inputs to the derivation.
 INPUTS = ("open", "set", "send", "migrate")
@@ -242,7 +243,7 @@ class Core:
                     case, fact_values.from_json(self.process, case.facts), None, day
                 )
                 sources += more
-                moves += [(day, item) for kind, item in journal if kind == "transition"]
+                moves += [(day, step.transition) for step in journal if step.kind == "transition"]
             case = replace(case, last_on=max(case.last_on, day.isoformat()))
         if until.isoformat() > case.last_on:
             case = replace(case, last_on=until.isoformat())
@@ -279,7 +280,7 @@ class Core:
                 facts = fact_values.from_json(self.process, case.facts)
                 case, more, journal = self._advance(case, facts, event, day)
                 sources += more
-                moves += [(day, item) for kind, item in journal if kind == "transition"]
+                moves += [(day, step.transition) for step in journal if step.kind == "transition"]
                 if event and _took(journal, event):
                     entry["raised"] = event
             passed.append(entry)
@@ -340,7 +341,7 @@ class Core:
         facts: dict[str, Any],
         event: str | None,
         on: dt.date,
-    ) -> tuple[CaseRecord, list[str], list[tuple[str, Any]]]:
+    ) -> tuple[CaseRecord, list[str], Journal]:
         """Run the chart once from ``before`` with ``facts`` (typed; updated with those
         transitions record): the case after it, the sources of the rules applied, and
         the interpreter's journal."""
@@ -348,25 +349,26 @@ class Core:
         active, journal = self.execute(process, before.hash, facts, on, before.states, event)
         deadlines = list(before.deadlines)
         sources: list[str] = []
-        for index, (kind, item) in enumerate(journal):
-            if kind == "exit":
-                leaving = _leaving_by(process, journal, index, item)
+        for index, step in enumerate(journal):
+            if step.kind == "exit":
+                left = step.state
+                leaving = _leaving_by(process, journal, index, left)
                 # Recompute first: a deadline armed and left in one change has no date yet.
                 deadlines = [
                     close(process, recompute(process, row, facts), on, leaving)
-                    if row.state == item and row.status == "open"
+                    if row.state == left and row.status == "open"
                     else row
                     for row in deadlines
                 ]
-            elif kind == "enter":
+            elif step.kind == "enter":
                 deadlines += [
-                    DeadlineRow(item, d.id, on.isoformat(), None, "")
-                    for d in process.states[item].deadlines
+                    DeadlineRow(step.state, d.id, on.isoformat(), None, "")
+                    for d in process.states[step.state].deadlines
                 ]
-            elif kind == "transition":
+            else:
                 if self.taken is not None:
-                    self.taken.append(item)
-                title = process.source_title(item.source)
+                    self.taken.append(step.transition)
+                title = process.source_title(step.transition.source)
                 if title:
                     sources.append(title)
         deadlines = [recompute(process, row, facts) for row in deadlines]
@@ -393,7 +395,7 @@ class Core:
         self,
         after: CaseRecord,
         clock_moves: list[tuple[dt.date, Transition]],
-        journal: list[tuple[str, Any]],
+        journal: Journal,
         given: Mapping[str, Any],
         event: str,
         on: dt.date,
@@ -401,7 +403,7 @@ class Core:
         """Why the interpreter did not take ``event``: the explainer's words on the steps
         the case was in when the event came, and what happened first (the clock's own
         steps up to that date, and automatic steps the event's own facts allowed)."""
-        first = [item for kind, item in journal if kind == "transition"]
+        first = [step.transition for step in journal if step.kind == "transition"]
         facts = fact_values.from_json(self.process, after.facts)
         check = explain.check_event(self.process, after.states, facts, event, on)
         reason = (
@@ -486,18 +488,16 @@ def _does_duty(process: Process, deadline: Deadline, leaving: Transition | None)
     return target in deadline.met_by or any(a in deadline.met_by for a in process.ancestors(target))
 
 
-def _leaving_by(
-    process: Process, journal: list[tuple[str, Any]], index: int, state: str
-) -> Transition | None:
+def _leaving_by(process: Process, journal: Journal, index: int, state: str) -> Transition | None:
     """The transition that makes the case leave ``state`` at ``journal[index]``: of the
     microstep's transitions (they follow its exits), the one from the state, from inside
     it, or from around it."""
-    found = []
-    for kind, item in journal[index + 1 :]:
-        if kind == "enter":
+    found: list[Transition] = []
+    for step in journal[index + 1 :]:
+        if step.kind == "enter":
             break
-        if kind == "transition":
-            found.append(item)
+        if step.kind == "transition":
+            found.append(step.transition)
     for transition in found:
         source = transition.source_state
         if (
@@ -554,10 +554,12 @@ def typed(process: Process, facts: Mapping[str, Any]) -> dict[str, Any]:
         raise Refused(str(error)) from None
 
 
-def _took(journal: list[tuple[str, Any]], event: str) -> bool:
+def _took(journal: Journal, event: str) -> bool:
     return any(
-        kind == "transition" and item.trigger == "event" and item.event == event
-        for kind, item in journal
+        step.kind == "transition"
+        and step.transition.trigger == "event"
+        and step.transition.event == event
+        for step in journal
     )
 
 
