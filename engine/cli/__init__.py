@@ -12,10 +12,11 @@ from .clock import due, tick
 from .export import export
 from .main import main
 from .processes import scenario, validate
+from .report import report
 from .stores import backup, db_group
 from .versions import migrate_group, process_group
 
-for command in (validate, case, tick, due, export, db_group, backup, scenario):
+for command in (validate, case, tick, due, export, report, db_group, backup, scenario):
     main.add_command(command)
 for command in (process_group, migrate_group):  # when guidance changes
     main.add_command(command)
