@@ -3,18 +3,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from ..model import Process
 from .style import PAPERS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .dot import _Drawing
+
+class Laid(Protocol):
+    """What choosing a direction reads of a drawing (:class:`engine.draw.dot._Drawing`)."""
+
+    process: Process
+    page: Any
+    paper: str | None
+
+    def rep(self, state_id: str) -> str | None: ...
+
+    def is_cluster(self, state_id: str) -> bool: ...
+
+    def exit_node(self, state_id: str) -> str: ...
 
 
 # -- layout: which way the chart runs ------------------------------------------------------
 
 
-def _ranks(drawing: _Drawing) -> tuple[int, int]:
+def _ranks(drawing: Laid) -> tuple[int, int]:
     """(number of ranks, widest rank) of the boxes on a page, roughly as dot lays them out."""
     process = drawing.process
     nodes = [s for s in process.states if drawing.rep(s) == s and not drawing.is_cluster(s)]
@@ -58,7 +70,7 @@ def _ranks(drawing: _Drawing) -> tuple[int, int]:
     return (max(counts) + 1 if counts else 1), (max(counts.values()) if counts else 1)
 
 
-def _leaf(drawing: _Drawing, state_id: str, last: bool) -> str:
+def _leaf(drawing: Laid, state_id: str, last: bool) -> str:
     while drawing.is_cluster(state_id):
         state = drawing.process.states[state_id]
         if state.kind == "compound" and not last:
@@ -68,7 +80,7 @@ def _leaf(drawing: _Drawing, state_id: str, last: bool) -> str:
     return state_id
 
 
-def choose_direction(drawing: _Drawing) -> str:
+def choose_direction(drawing: Laid) -> str:
     """ "TB" or "LR", whichever lets the page print larger.
 
     Estimated from the model alone (ranks and the widest rank, with typical box and label

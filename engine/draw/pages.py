@@ -104,11 +104,10 @@ def _entry_name(process: Process, paper: str, sources: bool) -> str:
     import hashlib
     import subprocess
 
-    from .book import dot_source
-
     digest = hashlib.sha256()
     digest.update(f"{paper}\0{sources}\0".encode())
-    digest.update(dot_source(process, paper=paper, sources=sources).encode("utf-8"))
+    whole = _Drawing(process, paper, sources, None, None).build().source
+    digest.update(whole.encode("utf-8"))
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.name.encode("utf-8") + b"\0" + module.read_bytes())
     try:
