@@ -85,13 +85,29 @@ def test_shipped_processes_are_read_by_libyaml_alone(monkeypatch, name: str):
     assert yamlsource.read(text, name).data["states"]
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_yaml_file_in_the_repository_reads_alike(path: Path):
+def _decodes(path: Path) -> bool:
     try:
-        text = yamlsource.decode(path.read_bytes(), path.name)
+        yamlsource.decode(path.read_bytes(), path.name)
     except YamlProblem:
-        pytest.skip("not UTF-8: refused before any parser sees it")
-    both_alike(text)
+        return False
+    return True
+
+
+#: Files refused before any parser sees them (not UTF-8): nothing for the parsers to read.
+NOT_UTF8 = sorted(str(p.relative_to(ROOT)) for p in CORPUS if not _decodes(p))
+
+
+def test_the_only_file_left_out_is_the_one_that_is_not_utf8():
+    assert NOT_UTF8 == ["tests/hostile/not_utf8.yaml"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in CORPUS if str(p.relative_to(ROOT)) not in NOT_UTF8],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_every_yaml_file_in_the_repository_reads_alike(path: Path):
+    both_alike(yamlsource.decode(path.read_bytes(), path.name))
 
 
 def test_the_corpus_has_the_files_whose_messages_other_tests_pin():
