@@ -25,12 +25,13 @@ from ..format.loader import LoadError, build, build_cached
 from ..frozen import Frozen, field, replace
 from ..model import Process
 from ..problems import Location, Problem
+from ..resources import shipped
 from ..run.migration import KEY, Migration
 from ..run.record import Core
 from ..run.records import CaseRecord, HistoryRow
 from .runtime import Refused, Runtime, _check_words, _input_row, _now, record_input
 
-SCHEMA = Path(__file__).resolve().parent.parent.parent / "schemas" / "migration.schema.json"
+SCHEMA = shipped("schemas", "migration.schema.json")
 
 
 # -- the texts compared ---------------------------------------------------------------------

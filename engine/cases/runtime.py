@@ -19,6 +19,7 @@ from typing import Any
 from ..format.loader import Bundle, LoadError, build_cached, process_for_hash, read_bundle
 from ..frozen import Frozen, field, replace
 from ..model import Process, Transition
+from ..resources import shipped
 from ..run import calendar, explain
 from ..run import facts as fact_values
 from ..run.record import (
@@ -35,7 +36,7 @@ from ..run.records import CaseRecord, DeadlineRow, HistoryRow
 from ..store.database import Store, StoreError
 from ..store.refs import normal as normal_ref
 
-PACKAGED_PROCESSES = Path(__file__).resolve().parent.parent.parent / "processes"
+PACKAGED_PROCESSES = shipped("processes")
 
 __all__ = ["Refused", "Runtime", "record_input"]
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..resources import shipped
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Process
 from .book import dot_source, print_pdf
@@ -31,7 +33,7 @@ def processes_dir(ctx: click.Context | None = None) -> Path:
     local = Path("processes")
     if local.is_dir():
         return local
-    return Path(__file__).resolve().parent.parent.parent / "processes"
+    return shipped("processes")
 
 
 def resolve_process(name: str, folder: Path) -> Path:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..problems import Problem, did_you_mean
+from ..resources import shipped
 
 if TYPE_CHECKING:  # at run time imported where files are read: a stored model needs no YAML
     from . import yamlsource
 from .bundle import parsed_yaml
 
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "schemas"
+SCHEMAS = shipped("schemas")
 
 
 @functools.lru_cache(maxsize=4)
