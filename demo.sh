@@ -8,7 +8,7 @@ export CSPR_DB=demo/cases.db
 rm -f "$CSPR_DB" "$CSPR_DB-wal" "$CSPR_DB-shm" demo/LA-2019-041.*
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-say cspr validate processes/
+say cspr validate
 say cspr case open cspr --ref LA-2019-041 --on 2019-12-20 --by duty.manager \
     --fact aware_on=2019-12-20 --fact child_died=true --fact abuse_or_neglect=suspected \
     --fact looked_after=false --fact harmed_in_area=true
