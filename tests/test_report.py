@@ -204,3 +204,19 @@ def test_an_empty_period_says_so(db):
     assert report.summary_words(figures) == "No deadline fell due from 2020-01-01 to 2020-03-31."
     with pytest.raises(Refused):
         report.gather(None, CaseFilter(), D("2020-02-01"), D("2020-01-01"), D("2020-03-01"))  # type: ignore[arg-type]
+
+
+def test_met_late_told_by_the_history_where_no_date_is_recorded(db, monkeypatch):
+    """Where the duty's way out records no date, the inputs of the day it closed tell."""
+    monkeypatch.setattr(report, "_recorded", lambda *_args: None)
+    with Store(db) as store:
+        figures = report.gather(
+            Runtime(store, PROCESSES),
+            CaseFilter(),
+            D("2024-01-01"),
+            D("2024-12-31"),
+            D("2024-12-31"),
+        )
+    panel = dict(figures.by_deadline())["notify_panel"]
+    assert (panel.counts["late"], panel.counts["missed"]) == (2, 1)
+    assert panel.median_late == 2.5

@@ -73,7 +73,7 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def draw_share(ax: Axes, figures: Figures, size: float = 9) -> None:
+def draw_share(ax: Axes, figures: Figures, size: float = 9, titled: bool = True) -> None:
     """On-time share by quarter: a bar for each quarter, its share and counts above it."""
     data = figures.by_quarter()
     crowded = len(data) > 8
@@ -90,11 +90,12 @@ def draw_share(ax: Axes, figures: Figures, size: float = 9) -> None:
     ax.set_ylim(0, 122)
     ax.set_yticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"], fontsize=size)
     ax.set_ylabel("met on time (of those owed)", fontsize=size)
-    ax.set_title("On-time share by quarter", fontsize=size + 2, loc="left")
+    if titled:
+        ax.set_title("On-time share by quarter", fontsize=size + 2, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def draw_status(ax: Axes, figures: Figures, size: float = 9) -> None:
+def draw_status(ax: Axes, figures: Figures, size: float = 9, titled: bool = True) -> None:
     """Counts by outcome: a bar for each deadline kind, split by outcome."""
     data = figures.by_deadline()
     names = [textwrap.fill(figures.title(d), 30) for d, _ in data]
@@ -129,7 +130,8 @@ def draw_status(ax: Axes, figures: Figures, size: float = 9) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("deadlines that fell due", fontsize=size)
     ax.tick_params(axis="x", labelsize=size - 1)
-    ax.set_title("Deadlines by outcome", fontsize=size + 2, loc="left", pad=size * 2.6)
+    if titled:  # above the legend
+        ax.set_title("Deadlines by outcome", fontsize=size + 2, loc="left", pad=size * 2.6)
     ax.legend(
         loc="lower left",
         bbox_to_anchor=(0, 1.0),
@@ -145,15 +147,15 @@ def draw_status(ax: Axes, figures: Figures, size: float = 9) -> None:
 
 
 def share_chart(figures: Figures) -> Figure:
-    fig = _figure(max(6.0, 0.75 * len(figures.quarters) + 2), 3.4)
-    draw_share(fig.add_subplot(), figures)
+    fig = _figure(max(7.5, 0.75 * len(figures.quarters) + 2), 3.2)
+    draw_share(fig.add_subplot(), figures, size=10, titled=False)
     return fig
 
 
 def status_chart(figures: Figures) -> Figure:
     kinds = len(figures.deadlines())
-    fig = _figure(7.5, 1.6 + 0.42 * max(kinds, 1))
-    draw_status(fig.add_subplot(), figures)
+    fig = _figure(7.5, 1.4 + 0.45 * max(kinds, 1))
+    draw_status(fig.add_subplot(), figures, size=10, titled=False)
     return fig
 
 
@@ -261,7 +263,7 @@ h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 .period { color: #444; margin-top: 0; }
 .summary { font-size: 1.05rem; }
 figure { margin: 1rem 0; break-inside: avoid; }
-svg.chart { max-width: 100%; height: auto; }
+svg.chart { width: 100%; max-width: 46rem; height: auto; }
 figcaption { font-size: 0.95rem; color: #333; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 th, td { border: 1px solid #bbb; padding: 0.2rem 0.45rem; }

@@ -7,7 +7,7 @@ falls in and the role responsible for it, as one of:
 
 - **met on time**: recorded ``met`` (done on or before its due date);
 - **met late**: recorded ``missed``, but the step was left by its duty after the due date
-  (one of the deadline's ``met_by`` events was recorded on the day it closed, or the
+  (one of the deadline's ``met_by`` events happened on the day it closed, or the
   deadline has no ``met_by``: every way out does the duty);
 - **missed**: recorded ``missed`` and never done: the duty stopped applying after its due
   date had passed undone (or, for a minimum period, the step was left too early);
@@ -18,9 +18,12 @@ Working days late (of those met late) count from the due date to the day it was 
 Monday to Friday less England and Wales bank holidays. The on-time share is met on time
 ÷ (fell due − lapsed).
 
-Deadlines are read as :mod:`engine.cases.export` reads them: streamed in case order, in
-one snapshot; only a case with a deadline recorded ``missed`` has its history read (to
-tell met late from missed). Memory holds the tallies, not the deadlines.
+Met late is told from missed by the date the duty's event records (the fact its
+transition ``records``, such as ``panel_notified_on``, holding the day the deadline
+closed); where a way out that does the duty records no date, by the case's history (an
+input sending a ``met_by`` event that day, corrections applied), read only for such a
+case. Deadlines are read as :mod:`engine.cases.export` reads them: streamed in case
+order, in one snapshot. Memory holds the tallies, not the deadlines.
 """
 
 from __future__ import annotations
@@ -242,10 +245,22 @@ def quarter_words(quarter: str) -> str:
 class _Kind:
     """What the report needs of one deadline of one process text (looked up once)."""
 
-    __slots__ = ("name", "role", "minimum", "met_by")
+    __slots__ = ("name", "role", "minimum", "met_by", "records", "cells")
 
-    def __init__(self, name: str, role: str, minimum: bool, met_by: frozenset[str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        minimum: bool = False,
+        met_by: frozenset[str] = frozenset(),
+        records: frozenset[str] | None = None,
+    ) -> None:
         self.name, self.role, self.minimum, self.met_by = name, role, minimum, met_by
+        #: The facts in which every way out that does the duty records its date; None if
+        #: one does not (then the case's history tells whether it was done).
+        self.records = records
+        #: Due date → the tally a deadline of this kind due then is counted in.
+        self.cells: dict[str, Tally] = {}
 
 
 def gather(
@@ -257,7 +272,7 @@ def gather(
     if end < start:
         raise Refused(f"the period ends ({end}) before it starts ({start})")
     figures = Figures(start, end, as_of)
-    low, high = start.isoformat(), end.isoformat()
+    low, high, today = start.isoformat(), end.isoformat(), as_of.isoformat()
     kinds: dict[tuple[str, str, str], _Kind | None] = {}
     store = runtime.store
     with store.snapshot():
@@ -283,36 +298,45 @@ def gather(
                 continue
             if kind.name not in figures.order:
                 figures.order[kind.name] = _place(process, row.name)
-                title = process.deadline(row.state, row.name)
-                figures.titles[kind.name] = (title and title.title) or kind.name
+                deadline = process.deadline(row.state, row.name)
+                figures.titles[kind.name] = (deadline and deadline.title) or kind.name
             if kind.role not in figures.role_titles:
                 role = process.roles.get(kind.role)
                 figures.role_titles[kind.role] = role.title if role else kind.role
-            status, closed = row.status, row.closed_on
-            late: int | None = None
-            if status == "met" or status == "lapsed":
-                outcome = "on_time" if status == "met" else "lapsed"
+            cell = kind.cells.get(due)
+            if cell is None:
+                cell_key = (kind.name, f"{due[:4]}-Q{(int(due[5:7]) - 1) // 3 + 1}", kind.role)
+                cell = figures.cells.get(cell_key)
+                if cell is None:
+                    cell = figures.cells[cell_key] = Tally()
+                kind.cells[due] = cell
+            status = row.status
+            if status == "met":
+                cell.counts["on_time"] += 1
+            elif status == "lapsed":
+                cell.counts["lapsed"] += 1
             elif status == "open":
-                outcome = "on_time" if kind.minimum and due < as_of.isoformat() else "open"
-            elif closed is None or kind.minimum:
-                outcome = "missed"
+                cell.counts["on_time" if kind.minimum and due < today else "open"] += 1
+            elif row.closed_on is None or kind.minimum:
+                cell.counts["missed"] += 1
             else:
-                if kind.met_by and done is None:
-                    done = _inputs(store, record.id)
-                if not kind.met_by or (done and any((closed, e) in done for e in kind.met_by)):
-                    outcome = "late"
-                    late = working_days_between(
+                closed = row.closed_on
+                if not kind.met_by:
+                    duty = True
+                elif kind.records is not None:
+                    duty = any(record.facts.get(f) == closed for f in kind.records)
+                else:
+                    if done is None:
+                        done = _inputs(store, record.id)
+                    duty = any((closed, e) in done for e in kind.met_by)
+                if duty:
+                    cell.counts["late"] += 1
+                    days = working_days_between(
                         dt.date.fromisoformat(due), dt.date.fromisoformat(closed)
                     )
+                    cell.late_days[days] += 1
                 else:
-                    outcome = "missed"
-            cell_key = (kind.name, f"{due[:4]}-Q{(int(due[5:7]) - 1) // 3 + 1}", kind.role)
-            cell = figures.cells.get(cell_key)
-            if cell is None:
-                cell = figures.cells[cell_key] = Tally()
-            cell.counts[outcome] += 1
-            if late is not None:
-                cell.late_days[late] += 1
+                    cell.counts["missed"] += 1
             if counted != record.id:
                 counted = record.id
                 figures.cases += 1
@@ -334,8 +358,23 @@ def _kind(process: Process, row: Any) -> _Kind | None:
     deadline = process.deadline(row.state, row.name)
     role = (deadline.by if deadline else None) or process.responsible(row.state) or ""
     if deadline is None:
-        return _Kind(row.name, role, False, frozenset())
-    return _Kind(row.name, role, deadline.minimum, frozenset(deadline.met_by))
+        return _Kind(row.name, role)
+    met_by = frozenset(deadline.met_by)
+    return _Kind(row.name, role, deadline.minimum, met_by, _recorded(process, row.state, met_by))
+
+
+def _recorded(process: Process, state: str, met_by: frozenset[str]) -> frozenset[str] | None:
+    """The facts that the transitions on the ``met_by`` events out of ``state`` (declared
+    on it, inside it or around it) record their date in; None if one records none, or if
+    ``met_by`` names a step (then only the history tells how the step was left)."""
+    found: set[str] = set()
+    around = [state, *process.descendants(state), *process.ancestors(state)]
+    for event in met_by:
+        ways = [t for s in around for t in process.states[s].transitions if t.event == event]
+        if not ways or any(t.records is None for t in ways):
+            return None
+        found.update(t.records for t in ways if t.records)
+    return frozenset(found)
 
 
 def _place(process: Process, name: str) -> tuple[int, int]:
