@@ -220,3 +220,16 @@ def test_met_late_told_by_the_history_where_no_date_is_recorded(db, monkeypatch)
     panel = dict(figures.by_deadline())["notify_panel"]
     assert (panel.counts["late"], panel.counts["missed"]) == (2, 1)
     assert panel.median_late == 2.5
+
+
+def test_pdf_embeds_a_font_only_when_the_standard_ones_lack_a_character():
+    matplotlib = pytest.importorskip("matplotlib")
+    from engine.cases import charts
+
+    figures = report.Figures(D("2024-01-01"), D("2024-12-31"), D("2024-12-31"))
+    figures.titles["notify_panel"] = "Notify the Panel – within 5 working days"
+    with charts._pdf_fonts(figures, "every case"):
+        assert matplotlib.rcParams["pdf.use14corefonts"]
+    figures.titles["notify_panel"] = "Hysbysu'r Panel – ŵ"
+    with charts._pdf_fonts(figures, "every case"):
+        assert not matplotlib.rcParams["pdf.use14corefonts"]

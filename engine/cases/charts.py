@@ -10,11 +10,13 @@ imported here only, when a report is drawn, with the Agg backend: without it,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import io
+import logging
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .report import (
@@ -129,6 +131,7 @@ def draw_status(ax: Axes, figures: Figures, size: float = 9, titled: bool = True
     ax.set_yticks(list(rows), names, fontsize=size - 1)
     ax.invert_yaxis()
     ax.set_xlabel("deadlines that fell due", fontsize=size)
+    ax.xaxis.set_major_formatter("{x:,.0f}")
     ax.tick_params(axis="x", labelsize=size - 1)
     if titled:  # above the legend
         ax.set_title("Deadlines by outcome", fontsize=size + 2, loc="left", pad=size * 2.6)
@@ -360,7 +363,7 @@ def pdf_report(figures: Figures, scope: str, made_on: dt.date) -> bytes:
     period = f"{figures.start.isoformat()} to {figures.end.isoformat()}"
     metadata: dict[str, Any] = {"Title": f"{TITLE}, {period}", "Creator": "cspr report"}
     metadata["CreationDate"] = None
-    with PdfPages(out, metadata=metadata) as pages:
+    with _pdf_fonts(figures, scope), PdfPages(out, metadata=metadata) as pages:
         pages.savefig(_cover(figures, scope, made_on, period))
         for draw, words, height in (
             (draw_share, share_words, 0.36),
@@ -371,6 +374,30 @@ def pdf_report(figures: Figures, scope: str, made_on: dt.date) -> bytes:
             for start in range(0, max(len(table.rows), 1), _ROWS_A_PAGE):
                 pages.savefig(_table_page(table, start))
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def _pdf_fonts(figures: Figures, scope: str) -> Iterator[None]:
+    """The PDF's fonts: the standard PDF fonts (Helvetica; nothing embedded, and half the
+    time to write) when every word of the report is in their character set, else
+    matplotlib's own font embedded (a title in another script still shows)."""
+    import matplotlib
+
+    words = [scope, *figures.titles.values(), *figures.role_titles.values()]
+    words += [text for _, text in DEFINITIONS]
+    try:
+        "".join(words).encode("cp1252")
+    except UnicodeEncodeError:
+        yield
+        return
+    quiet = logging.getLogger("matplotlib.font_manager")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "Failed to find font weight normal for Helvetica"
+    try:
+        with matplotlib.rc_context({"pdf.use14corefonts": True}):
+            yield
+    finally:
+        quiet.setLevel(level)
 
 
 def _page() -> Figure:

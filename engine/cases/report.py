@@ -16,7 +16,7 @@ falls in and the role responsible for it, as one of:
 
 Working days late (of those met late) count from the due date to the day it was done,
 Monday to Friday less England and Wales bank holidays. The on-time share is met on time
-÷ (fell due − lapsed).
+÷ owed (fell due less lapsed).
 
 Met late is told from missed by the date the duty's event records (the fact its
 transition ``records``, such as ``panel_notified_on``, holding the day the deadline
@@ -471,7 +471,7 @@ DEFINITIONS = (
     ),
     ("Lapsed", "the duty stopped applying before its due date: nothing was owed."),
     ("Still open", "not done as of the report's date (overdue, or not yet due)."),
-    ("On-time share", "met on time ÷ (fell due − lapsed)."),
+    ("On-time share", "met on time ÷ those owed (those that fell due, less those lapsed)."),
     (
         "Working days late",
         "from the due date to the day it was done, Monday to Friday less England and Wales "
