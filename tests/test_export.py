@@ -71,3 +71,8 @@ def test_an_export_file_is_written_once_and_never_onto_the_store(db, tmp_path):
     assert onto.exit_code == 1 and "it is the case store" in onto.output
     with Store(db) as store:
         assert len(store.case_ids()) == 2
+
+
+def test_role_keeps_that_roles_deadlines(db):
+    rows = list(csv.DictReader(io.StringIO(export(db, "deadlines", "--role", "partners"))))
+    assert rows and {r["role"] for r in rows} == {"partners"}

@@ -80,7 +80,7 @@ def rows(
     ``wanted`` describes; a deadline's status is judged as of ``as_of``."""
     store = runtime.store
     with store.snapshot():
-        kept = _kept_cases(runtime, store.stream("cases", wanted.process), wanted)
+        kept = _kept_cases(runtime, store.stream("cases", wanted.process), wanted, kind)
         if kind == "cases":
             for record, process in kept:
                 yield _case_row(record, process)
@@ -96,20 +96,29 @@ def rows(
                 continue
             record, process = case
             if kind == "deadlines":
-                yield _deadline_row(record, process, row, as_of)
+                made = _deadline_row(record, process, row, as_of)
+                if wanted.role is None or made["role"] == wanted.role:
+                    yield made
             else:
                 yield _history_row(record, row)
 
 
 def _kept_cases(
-    runtime: Runtime, records: Iterable[CaseRecord], wanted: CaseFilter
+    runtime: Runtime, records: Iterable[CaseRecord], wanted: CaseFilter, kind: str
 ) -> Iterator[tuple[CaseRecord, Process]]:
+    """The cases kept; with --role, for cases and history, those with a current step of
+    that role (an export of deadlines keeps that role's deadlines instead)."""
     for record in records:
         if not keeps(wanted, record):
             continue
         process = runtime.process_of(record)
-        if keeps_facts(wanted, record, process):
-            yield record, process
+        if not keeps_facts(wanted, record, process):
+            continue
+        if wanted.role is not None and kind != "deadlines":
+            current = process.leaves(record.states)
+            if not any(process.responsible(s) == wanted.role for s in current):
+                continue
+        yield record, process
 
 
 def _base(record: CaseRecord) -> dict[str, Any]:
