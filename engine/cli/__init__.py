@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .cases import case
 from .clock import due, tick
+from .explore import explore
 from .export import export
 from .main import main
 from .processes import scenario, validate
@@ -16,7 +17,7 @@ from .report import report
 from .stores import backup, db_group
 from .versions import migrate_group, process_group
 
-for command in (validate, case, tick, due, export, report, db_group, backup, scenario):
+for command in (validate, case, tick, due, export, report, db_group, backup, scenario, explore):
     main.add_command(command)
 for command in (process_group, migrate_group):  # when guidance changes
     main.add_command(command)

@@ -206,7 +206,7 @@ def _model_records() -> dict[str, type]:
 
     names = {
         model: "Location Source Role Fact Condition Duration Within Before OnDate EarliestOf"
-        " Deadline Transition State Process",
+        " Deadline Transition State Property Process",
         expressions: "Name Literal ListValue Not And Or Compare IsSet IsActive Expression",
     }
     return {name: getattr(module, name) for module, line in names.items() for name in line.split()}
@@ -286,6 +286,9 @@ class _Builder:
 
         in_force, problems = read_in_force(document)
         self.problems.extend(problems)
+        from .properties import read_properties
+
+        properties = read_properties(document, self.expression)
         process = Process(
             id=str(data.get("process", "")),
             version=str(data.get("version", "")),
@@ -297,6 +300,7 @@ class _Builder:
             roles=self.roles,
             facts=self.facts,
             conditions=self.conditions,
+            properties=properties,
             file=document.file,
             where=document.where(()),
             **in_force,
@@ -313,6 +317,10 @@ class _Builder:
                     locate=self.locate,
                 )
             )
+            if properties:
+                from .properties import check_properties
+
+                self.problems.extend(check_properties(process))
         return process, _in_order(self.problems)
 
     def locate(self, when_at: Location, offset: int) -> Location:

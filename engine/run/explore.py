@@ -1,0 +1,894 @@
+"""Every path of a process: each reachable configuration, a shortest path to every step,
+and the process's ``properties:`` checked over all of them (``cspr explore``).
+
+The exploration is breadth first over *configurations*: the active steps, the facts
+abstracted to the values the conditions tell apart, today's place among the dates the
+conditions compare it with, each deadline open (passed or not) or closed with its
+status, and, for each ordering property, whether what must come first has come. From
+each configuration it tries what an operator or the clock can do next:
+
+- send each event the active steps listen for (alone, or with one of the facts its
+  conditions read);
+- set one fact to each value its conditions tell apart: each option of a choice, true
+  and false, for a date the day before, the day of and the day after each date it is
+  compared with (today's included), and a planned date two months ahead;
+- let time pass to the next date on which something can change (a deadline passing, a
+  date a condition compares with).
+
+Every one of these is a real change of a case in memory through the record's core
+(:class:`~engine.run.record.Core`: ``open``, ``apply``, ``clock``) on the interpreter, so
+that what ``explore`` finds is what cases and scenarios do: one judge. A path found is
+therefore replayable as a scenario (:func:`scenario_of`).
+
+Concrete dates stand for each abstract configuration: the first one found (the shortest
+path) is kept, so how two dates fall against each other beyond what the conditions
+compare (a deadline due before or after a changeover date, say) is explored only as that
+representative's dates fall. This is the abstraction's limit, and it is said in the
+README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..conditions import Compare, Context, Expression, ListValue, Literal, Name
+from ..conditions.syntax import walk
+from ..frozen import replace
+from ..model import Before, Process, Property, Transition, rule_bases
+from . import facts as fact_values
+from . import interpreter
+from .record import Core, Entry, Refused
+from .records import CaseRecord
+
+#: How many configurations are explored at most unless told otherwise.
+DEFAULT_MAX = 200_000
+#: How far ahead a planned date is set (a date counted back from, or waited for).
+AHEAD = dt.timedelta(days=61)
+_DAY = dt.timedelta(days=1)
+#: How many combinations of opening facts are looked at, at most.
+MAX_OPENINGS = 200_000
+_UNDECIDED = object()
+
+
+@dataclass
+class Step:
+    """One thing done to a case on a path: ``open`` (with facts), ``send`` an event
+    (with facts), ``set`` facts, or ``tick`` (time passes up to ``on``)."""
+
+    action: str
+    on: dt.date
+    event: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        facts = {k: fact_values.to_json(v) for k, v in self.facts.items()}
+        if self.action == "open":
+            return {"open": facts, "on": self.on.isoformat()}
+        if self.action == "tick":
+            return {"tick": self.on.isoformat()}
+        if self.action == "set":
+            return {"set": facts, "on": self.on.isoformat()}
+        found: dict[str, Any] = {"send": self.event, "on": self.on.isoformat()}
+        if facts:
+            found["facts"] = facts
+        return found
+
+    def words(self) -> str:
+        facts = ", ".join(f"{k}={fact_values.to_json(v)}" for k, v in self.facts.items())
+        day = self.on.isoformat()
+        if self.action == "open":
+            return f"{day}  open" + (f" with {facts}" if facts else "")
+        if self.action == "tick":
+            return f"{day}  time passes to {day}"
+        if self.action == "set":
+            return f"{day}  set {facts}"
+        return f"{day}  send {self.event}" + (f" with {facts}" if facts else "")
+
+
+@dataclass
+class Checked:
+    """A property and its verdict: the shortest counterexample when it fails."""
+
+    property: Property
+    holds: bool
+    counterexample: list[Step] | None = None
+    #: The active steps (innermost) and facts where it fails.
+    states: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    why: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.property.id,
+            "title": self.property.title,
+            "kind": self.property.kind,
+            "source": self.property.source,
+            "holds": self.holds,
+            "counterexample": (
+                None
+                if self.counterexample is None
+                else [step.as_json() for step in self.counterexample]
+            ),
+            "why": self.why or None,
+            "states": self.states or None,
+        }
+
+
+@dataclass
+class Unreachable:
+    """A step or transition no path reaches, and why."""
+
+    kind: str  # "step" or "transition"
+    id: str
+    why: str
+    transition: Transition | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"kind": self.kind, "id": self.id, "why": self.why}
+        if self.transition is not None:
+            t = self.transition
+            found.update({"from": t.source_state, "to": t.target, "label": t.label})
+            found["where"] = str(t.where)
+        return found
+
+
+@dataclass
+class Exploration:
+    process: Process
+    configurations: int
+    transitions: int
+    seconds: float
+    unreachable: list[Unreachable]
+    paths: dict[str, list[Step]]
+    properties: list[Checked]
+    complete: bool = True
+    steps_reached: int = 0
+    transitions_taken: int = 0
+    #: For each step, the innermost steps the case is in at the end of its path.
+    path_ends: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok_ignoring_bound(self) -> bool:
+        """Every property holds and every step is reached, in what was explored."""
+        return all(c.holds for c in self.properties) and not any(
+            u.kind == "step" for u in self.unreachable
+        )
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.complete
+            and all(c.holds for c in self.properties)
+            and not any(u.kind == "step" for u in self.unreachable)
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "process": self.process.id,
+            "version": self.process.version,
+            "configurations": self.configurations,
+            "transitions": self.transitions,
+            "complete": self.complete,
+            "seconds": round(self.seconds, 3),
+            "unreachable": [u.as_json() for u in self.unreachable],
+            "paths": {
+                state: [step.as_json() for step in steps] for state, steps in self.paths.items()
+            },
+            "properties": [c.as_json() for c in self.properties],
+        }
+
+
+# -- what the conditions tell apart -----------------------------------------------------
+
+
+class _Landmarks:
+    """For each fact (and ``today``), the values and names the conditions compare it
+    with: what a configuration must keep of it."""
+
+    def __init__(self, process: Process) -> None:
+        self.literals: dict[str, set[Any]] = {}
+        self.partners: dict[str, set[str]] = {}
+        expressions: list[Expression] = [
+            *process.expressions.values(),
+            *(t.guard for t in process.transitions() if t.guard is not None),
+            *(p.condition for p in process.properties.values() if p.condition is not None),
+        ]
+        names: set[str] = set()
+        for expression in expressions:
+            names |= expression.names
+            for node in walk(expression.tree):
+                if isinstance(node, Compare):
+                    self._compare(process, node)
+        bases = {b for d in process.deadlines() for b in rule_bases(d.rule)}
+        self.read = [f for f in process.facts if f in names or f in bases]
+        recorded = {t.records for t in process.transitions() if t.records}
+        #: The facts an operator gives (no transition records them): the ones set.
+        self.given = [f for f in self.read if f not in recorded]
+        self.ahead = {
+            b for d in process.deadlines() if isinstance(d.rule, Before) for b in [d.rule.base]
+        }
+        self.ahead |= {f for f in self.partners.get("today", ())}
+        self.today_dates = sorted(
+            d for d in self.literals.get("today", ()) if isinstance(d, dt.date)
+        )
+
+    def _compare(self, process: Process, node: Compare) -> None:
+        left, right = node.left, node.right
+        sides = [left, right]
+        named = [s.name for s in sides if isinstance(s, Name)]
+        named = [n for n in named if n in process.facts or n == "today"]
+        for name in named:
+            for other in sides:
+                if isinstance(other, Literal):
+                    self.literals.setdefault(name, set()).add(other.value)
+                elif isinstance(other, ListValue):
+                    self.literals.setdefault(name, set()).update(i.value for i in other.items)
+                elif isinstance(other, Name) and other.name != name and other.name in named:
+                    self.partners.setdefault(name, set()).add(other.name)
+
+
+def _sign(a: Any, b: Any) -> int | None:
+    if a is None or b is None:
+        return None
+    try:
+        return (a > b) - (a < b)
+    except TypeError:
+        return None
+
+
+# -- the exploration --------------------------------------------------------------------
+
+
+class _Recorder:
+    """The interpreter, keeping every journal it writes (what ``Core`` ran)."""
+
+    def __init__(self) -> None:
+        self.journal: list[tuple[str, Any]] = []
+
+    def __call__(self, *args: Any) -> Any:
+        active, journal = interpreter.execute(*args)
+        self.journal.extend(journal)
+        return active, journal
+
+
+@dataclass
+class _Node:
+    case: CaseRecord
+    parent: int
+    step: Step
+    monitors: tuple[bool, ...]
+
+
+class Explorer:
+    def __init__(self, process: Process, opened_on: dt.date | None = None) -> None:
+        self.process = process
+        self.recorder = _Recorder()
+        self.core = Core(process, self.recorder)
+        self.marks = _Landmarks(process)
+        self.chart = interpreter.chart_of(process)
+        self.opened_on = opened_on or default_opening(process)
+        self.orderings = [p for p in process.properties.values() if p.kind == "ordering"]
+        self.invariants = [p for p in process.properties.values() if p.kind == "invariant"]
+        order = {event: i for i, event in enumerate(process.events())}
+        self.event_order = order
+        self.event_facts = self._event_facts()
+        reading = self.chart.read_states
+        guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
+        props = {p.condition.text: p.condition for p in self.invariants if p.condition}
+        self.factual = [
+            e
+            for name, e in [*process.expressions.items(), *guards.items(), *props.items()]
+            if name not in reading and not e.states
+        ]
+        self.bases = sorted(
+            {b for d in process.deadlines() for b in rule_bases(d.rule)} - {"entry"}
+        )
+        self._told: dict[tuple, tuple] = {}
+        self._asked_of: dict[tuple[str, ...], frozenset[str]] = {}
+        self._ahead_of: dict[tuple[str, ...], tuple[list[Expression], list[str]]] = {}
+        self._names: dict[str, frozenset[str]] = {}
+
+    def _event_facts(self) -> dict[str, list[str]]:
+        """For each event, the facts its transitions' conditions read (through named
+        conditions too): those worth giving with it."""
+        process = self.process
+        found: dict[str, list[str]] = {}
+        for transition in process.transitions():
+            if transition.trigger != "event" or transition.guard is None:
+                continue
+            names = set(_reads(process, transition.guard.names))
+            facts = [f for f in self.marks.given if f in names]
+            found.setdefault(str(transition.event), [])
+            found[str(transition.event)] += [
+                f for f in facts if f not in found[str(transition.event)]
+            ]
+        return found
+
+    # -- keys -------------------------------------------------------------------------
+
+    def key(self, case: CaseRecord, monitors: tuple[bool, ...]) -> tuple:
+        """What tells a configuration apart: the active steps, what the conditions tell
+        apart of the facts and of today, the open deadlines (passed or not) and the
+        ordering properties' marks. Closed deadlines' statuses never change what a case
+        can do (properties about them are checked on every configuration as it is
+        reached), and a closed case can do nothing more: all closed cases are one."""
+        if case.closed_on is not None:
+            return ("closed",)
+        facts = fact_values.from_json(self.process, case.facts)
+        today = dt.date.fromisoformat(case.last_on)
+        states = tuple(case.states)
+        atoms = (
+            states,
+            tuple(self._abstract(name, facts, today) for name in self.marks.read),
+            tuple(_sign(today, d) for d in self.marks.today_dates),
+        )
+        told = self._told.get(atoms)
+        if told is None:
+            told = self._told[atoms] = self._tell_apart(states, facts, today)
+        return (
+            states,
+            told,
+            frozenset(
+                (row.state, row.name, row.due is None, row.raised_on is not None)
+                for row in case.deadlines
+                if row.status == "open"
+            ),
+            monitors,
+        )
+
+    def _tell_apart(
+        self, states: tuple[str, ...], facts: Mapping[str, Any], today: dt.date
+    ) -> tuple:
+        """What the conditions still to be asked tell apart of these facts and today:
+        the answer of each condition of a transition that can still be taken from these
+        steps (and of each invariant), and whether the facts the deadlines still to be
+        armed count from are recorded. Facts nothing will ask about again do not tell
+        configurations apart."""
+        guards, bases = self._ahead(states)
+        context = Context({**facts, "today": today}, self.process.expressions, set(states))
+        decided: dict[str, bool | None] = {}
+        answers = tuple(e.evaluate(context, decided) for e in guards)
+        return answers, tuple(facts.get(b) is None for b in bases)
+
+    def _names_of(self, expression: Expression) -> frozenset[str]:
+        found = self._names.get(expression.text)
+        if found is None:
+            found = self._names[expression.text] = frozenset(_reads(self.process, expression.names))
+        return found
+
+    def _ahead(self, states: tuple[str, ...]) -> tuple[list[Expression], list[str]]:
+        """The conditions of the transitions that can still be taken from ``states`` (and
+        the invariants'), and the facts the deadlines of the steps still reachable count
+        from: found by following transitions in the chart, whatever their conditions."""
+        found = self._ahead_of.get(states)
+        if found is not None:
+            return found
+        process = self.process
+        reach = set(states)
+        pending = list(states)
+        while pending:
+            state = pending.pop()
+            for transition in process.states[state].transitions:
+                target = transition.target
+                for entered in [target, *process.descendants(target), *process.ancestors(target)]:
+                    if entered not in reach:
+                        reach.add(entered)
+                        pending.append(entered)
+        guards: dict[str, Expression] = {}
+        for state in process.sort_outermost_first(reach):
+            for transition in process.states[state].transitions:
+                if transition.guard is not None:
+                    guards.setdefault(transition.guard.text, transition.guard)
+        for prop in self.invariants:
+            if prop.condition is not None:
+                guards.setdefault(prop.condition.text, prop.condition)
+        bases = sorted(
+            {
+                base
+                for state in reach
+                for deadline in process.states[state].deadlines
+                for base in rule_bases(deadline.rule)
+                if base != "entry"
+            }
+        )
+        found = self._ahead_of[states] = (list(guards.values()), bases)
+        return found
+
+    def _abstract(self, name: str, facts: Mapping[str, Any], today: dt.date) -> Any:
+        value = facts.get(name)
+        if value is None:
+            return None
+        kind = self.process.facts[name].type
+        if kind in ("boolean", "choice"):
+            return value
+        literals = self.marks.literals.get(name, ())
+        if kind == "text":
+            return tuple(value == lit for lit in sorted(map(str, literals))) or True
+        values = {**facts, "today": today}
+        return (
+            tuple(_sign(value, lit) for lit in sorted(literals, key=str)),
+            tuple(_sign(value, values.get(p)) for p in sorted(self.marks.partners.get(name, ()))),
+        )
+
+    # -- what can be done next ----------------------------------------------------------
+
+    def candidates(self, name: str, case: CaseRecord) -> list[Any]:
+        """The values worth setting ``name`` to, in this case, now."""
+        fact = self.process.facts[name]
+        if fact.type == "boolean":
+            return [True, False]
+        if fact.type == "choice":
+            return list(fact.options)
+        literals = self.marks.literals.get(name, set())
+        if fact.type == "text":
+            return [*sorted(str(v) for v in literals), "other"]
+        if fact.type == "number":
+            numbers = sorted(v for v in literals if isinstance(v, (int, float)))
+            found = sorted({n + d for n in numbers for d in (-1, 0, 1)}) or [0, 1]
+            return list(found)
+        today = dt.date.fromisoformat(case.last_on)
+        facts = fact_values.from_json(self.process, case.facts)
+        dates = [today]
+        for lit in sorted(v for v in literals if isinstance(v, dt.date)):
+            dates += [lit - _DAY, lit, lit + _DAY]
+        for partner in sorted(self.marks.partners.get(name, ())):
+            other = today if partner == "today" else facts.get(partner)
+            if isinstance(other, dt.date):
+                dates += [other - _DAY, other, other + _DAY]
+        if name in self.marks.ahead:
+            dates.append(today + AHEAD)
+        return list(dict.fromkeys(dates))
+
+    def moves(self, case: CaseRecord) -> Iterator[Step]:
+        on = dt.date.fromisoformat(case.last_on)
+        if case.closed_on is not None:
+            return
+        nodes = self.chart.nodes
+        events: set[str] = set()
+        for state in case.states:
+            node = nodes[state]
+            if not node.children:
+                events.update(e for e in node.lineage_on if not e.startswith("done.state."))
+        facts = fact_values.from_json(self.process, case.facts)
+        context = self.context(case)
+        for event in sorted(events, key=lambda e: self.event_order.get(e, 0)):
+            if self._enabled(case, event, context):
+                yield Step("send", on, event)
+            for name in self.event_facts.get(event, ()):
+                for value in self.candidates(name, case):
+                    if value != facts.get(name):
+                        yield Step("send", on, event, {name: value})
+        asked = self._asked(tuple(case.states))
+        waiting = {
+            base
+            for row in case.deadlines
+            if row.status == "open" and row.due is None
+            for deadline in [self.process.deadline(row.state, row.name)]
+            if deadline is not None
+            for base in rule_bases(deadline.rule)
+        }
+        for name in self.marks.given:
+            if name not in asked and name not in waiting:
+                continue
+            current = self._abstract(name, facts, on)
+            for value in self.candidates(name, case):
+                if value == facts.get(name):
+                    continue
+                if (
+                    current is not None
+                    and self._abstract(name, {**facts, name: value}, on) == current
+                ):
+                    continue
+                yield Step("set", on, None, {name: value})
+        later = self.next_date(case)
+        if later is not None:
+            yield Step("tick", later)
+
+    def _asked(self, states: tuple[str, ...]) -> frozenset[str]:
+        """The facts the conditions of the active steps' transitions read: the facts a
+        case is recorded with while it waits on them. A fact is set only when an active
+        step asks about it; set earlier, it would change nothing until then."""
+        found = self._asked_of.get(states)
+        if found is None:
+            names: set[str] = set()
+            for state in states:
+                for transition in self.process.states[state].transitions:
+                    if transition.guard is not None:
+                        names.update(_reads(self.process, transition.guard.names))
+            found = self._asked_of[states] = frozenset(names)
+        return found
+
+    def _enabled(self, case: CaseRecord, event: str, context: Context) -> bool:
+        """Whether a transition for ``event`` of an active step has a condition that
+        holds: only those events are tried (the interpreter then judges them)."""
+        nodes = self.chart.nodes
+        for state in case.states:
+            node = nodes[state]
+            if node.children:
+                continue
+            for owner in node.lineage_on.get(event, ()):
+                for transition in owner.on.get(event, ()):
+                    if transition.guard is None or transition.guard.evaluate(context) is True:
+                        return True
+        return False
+
+    def next_date(self, case: CaseRecord) -> dt.date | None:
+        """The next date after the case's on which its clock, or a condition, can change
+        something: a deadline passing, a date a condition compares ``today`` with."""
+        at = dt.date.fromisoformat(case.last_on)
+        dates = [
+            dt.date.fromisoformat(row.due) + _DAY
+            for row in case.deadlines
+            if row.status == "open" and row.raised_on is None and row.due
+        ]
+        dates += [d for lit in self.marks.today_dates for d in (lit, lit + _DAY)]
+        facts = fact_values.from_json(self.process, case.facts)
+        for name in self.marks.partners.get("today", ()):
+            value = facts.get(name)
+            if isinstance(value, dt.date):
+                dates += [value, value + _DAY]
+        later = [d for d in dates if d > at]
+        return min(later) if later else None
+
+    def take(self, case: CaseRecord, step: Step) -> CaseRecord:
+        """The case after ``step``: the record's core, on the interpreter."""
+        self.recorder.journal = []
+        if step.action == "open":
+            return self.core.open(self.blank(step.on), step.facts, step.on).case
+        if step.action == "tick":
+            return self.core.clock(case, step.on).case
+        entry = Entry(0, step.action, step.on, step.event, step.facts)
+        return self.core.apply(case, entry).case
+
+    def blank(self, on: dt.date) -> CaseRecord:
+        iso = on.isoformat()
+        return CaseRecord(0, None, self.process.id, self.process.version, "", [], {}, 0, iso, iso)
+
+    def roots(self) -> Iterator[Step]:
+        """Opening a case: with no facts, and with the facts its first steps ask about,
+        one opening for each different set of answers their conditions give (the one
+        with the fewest facts recorded)."""
+        on = self.opened_on
+        yield Step("open", on)
+        blank = self.blank(on)
+        first = self.core.open(blank, {}, on).case
+        states = tuple(first.states)
+        asked = [f for f in self.marks.given if f in self._asked(states)]
+        guards, _ = self._ahead(states)
+        context_states = set(states)
+        choices = [[None, *self.candidates(name, blank)] for name in asked]
+        reads = [[i for i, f in enumerate(asked) if f in self._names_of(g)] for g in guards]
+        memo: list[dict[tuple, Any]] = [{} for _ in guards]
+        best: dict[tuple, tuple[int, tuple]] = {}
+        combos = itertools.product(*choices)
+        for combo in itertools.islice(combos, MAX_OPENINGS):
+            answers = []
+            for g, expression in enumerate(guards):
+                part = tuple(combo[i] for i in reads[g])
+                answer = memo[g].get(part, _UNDECIDED)
+                if answer is _UNDECIDED:
+                    facts = {
+                        asked[i]: v for i, v in zip(reads[g], part, strict=True) if v is not None
+                    }
+                    context = Context(
+                        {**facts, "today": on}, self.process.expressions, context_states
+                    )
+                    answer = memo[g][part] = expression.evaluate(context)
+                answers.append(answer)
+            recorded = sum(v is not None for v in combo)
+            key = tuple(answers)
+            if key not in best or recorded < best[key][0]:
+                best[key] = (recorded, combo)
+        for recorded, combo in sorted(best.values(), key=lambda pair: pair[0]):
+            if recorded:
+                facts = {asked[i]: v for i, v in enumerate(combo) if v is not None}
+                yield Step("open", on, None, facts)
+
+    # -- the search ---------------------------------------------------------------------
+
+    def run(self, limit: int = DEFAULT_MAX) -> Exploration:
+        started = time.perf_counter()
+        process = self.process
+        nodes: list[_Node] = []
+        seen: dict[tuple, int] = {}
+        edges: set[tuple[int, int]] = set()
+        entered: dict[str, tuple[int, Step, list[str]]] = {}
+        taken: dict[int, Transition] = {}
+        checked = {p.id: Checked(p, True) for p in process.properties.values()}
+        queue: deque[int] = deque()
+        complete = True
+        no_monitors = tuple(False for _ in self.orderings)
+
+        def visit(
+            parent: int, case: CaseRecord | None, step: Step, monitors: tuple[bool, ...]
+        ) -> None:
+            nonlocal complete
+            try:
+                after = (
+                    self.take(case, step)
+                    if case is not None
+                    else self.take(self.blank(step.on), step)
+                )
+            except Refused:
+                return
+            journal = self.recorder.journal
+            monitors = self._watch(journal, monitors, parent, step, checked, nodes, after)
+            key = self.key(after, monitors)
+            self._check_invariants(parent, step, after, nodes, checked)
+            index = seen.get(key)
+            fresh = index is None
+            if index is None:
+                if len(nodes) >= limit:
+                    complete = False
+                    return
+                index = len(nodes)
+                seen[key] = index
+                nodes.append(_Node(after, parent, step, monitors))
+                queue.append(index)
+            edges.add((parent, index))
+            for kind, item in journal:
+                if kind == "enter" and item not in entered:
+                    entered[item] = (parent, step, process.leaves(after.states))
+                elif kind == "transition" and id(item) not in taken:
+                    taken[id(item)] = item
+            del fresh
+
+        for step in self.roots():
+            visit(-1, None, step, no_monitors)
+        while queue:
+            index = queue.popleft()
+            node = nodes[index]
+            for step in self.moves(node.case):
+                visit(index, node.case, step, node.monitors)
+
+        paths = {
+            state: [*self.path(nodes, entered[state][0]), entered[state][1]]
+            for state in process.states
+            if state in entered
+        }
+        unreachable = self._unreachable(nodes, entered, taken)
+        return Exploration(
+            process=process,
+            configurations=len(nodes),
+            transitions=len(edges),
+            seconds=time.perf_counter() - started,
+            unreachable=unreachable,
+            paths=paths,
+            properties=list(checked.values()),
+            complete=complete,
+            steps_reached=len(entered),
+            path_ends={state: list(entered[state][2]) for state in paths},
+            transitions_taken=len(taken),
+        )
+
+    @staticmethod
+    def path(nodes: list[_Node], index: int) -> list[Step]:
+        steps: list[Step] = []
+        while index >= 0:
+            steps.append(nodes[index].step)
+            index = nodes[index].parent
+        return steps[::-1]
+
+    # -- properties ---------------------------------------------------------------------
+
+    def _watch(
+        self,
+        journal: list[tuple[str, Any]],
+        monitors: tuple[bool, ...],
+        parent: int,
+        step: Step,
+        checked: dict[str, Checked],
+        nodes: list[_Node],
+        after: CaseRecord,
+    ) -> tuple[bool, ...]:
+        """The ordering properties' marks after ``journal``; the first time one's
+        ``happens`` comes before its ``only_after``, the path is its counterexample."""
+        if not self.orderings:
+            return monitors
+        marks = list(monitors)
+        for kind, item in journal:
+            if kind == "enter":
+                names: tuple[str, ...] = (item,)
+            elif kind == "transition" and item.trigger == "event":
+                names = (str(item.event),)
+            else:
+                continue
+            for i, prop in enumerate(self.orderings):
+                if prop.happens in names and not marks[i]:
+                    verdict = checked[prop.id]
+                    if verdict.holds:
+                        verdict.holds = False
+                        verdict.counterexample = [*self.path(nodes, parent), step]
+                        verdict.states = self.process.leaves(after.states)
+                        verdict.facts = dict(after.facts)
+                        verdict.why = f"'{prop.happens}' came before any of {', '.join(prop.after)}"
+                if any(a in names for a in prop.after):
+                    marks[i] = True
+        return tuple(marks)
+
+    def _check_invariants(
+        self,
+        parent: int,
+        step: Step,
+        case: CaseRecord,
+        nodes: list[_Node],
+        checked: dict[str, Checked],
+    ) -> None:
+        if not self.invariants:
+            return
+        context = self.context(case)
+        for prop in self.invariants:
+            verdict = checked[prop.id]
+            if not verdict.holds or prop.condition is None:
+                continue
+            value = prop.condition.evaluate(context)
+            if value is None or value is prop.negated:
+                verdict.holds = False
+                verdict.counterexample = [*self.path(nodes, parent), step]
+                verdict.states = self.process.leaves(case.states)
+                verdict.facts = dict(case.facts)
+                word = "never" if prop.negated else "always"
+                answer = (
+                    "unknown (a fact it reads is not recorded)"
+                    if value is None
+                    else str(value).lower()
+                )
+                verdict.why = f"{word}: {prop.condition.text} is {answer} here"
+
+    def context(self, case: CaseRecord) -> Context:
+        facts = fact_values.from_json(self.process, case.facts)
+        return Context(
+            {**facts, "today": dt.date.fromisoformat(case.last_on)},
+            self.process.expressions,
+            set(case.states),
+        )
+
+    # -- what is never reached, and why -------------------------------------------------
+
+    def _unreachable(
+        self,
+        nodes: list[_Node],
+        entered: Mapping[str, Any],
+        taken: Mapping[int, Transition],
+    ) -> list[Unreachable]:
+        process = self.process
+        found: list[Unreachable] = []
+        never_taken = [t for t in process.transitions() if id(t) not in taken]
+        why_not = {id(t): self._why_not_taken(t, nodes, entered) for t in never_taken}
+        for state in process.states.values():
+            if state.id in entered:
+                continue
+            parent = state.parent
+            if parent is not None and parent not in entered:
+                why = f"it is inside '{parent}', which is never reached"
+            else:
+                ways = [
+                    t
+                    for t in process.transitions()
+                    if t.target == state.id or t.target in process.descendants(state.id)
+                ]
+                if not ways:
+                    why = "no transition leads to it, and it is not a first step entered by default"
+                else:
+                    reasons = "; ".join(
+                        f"'{t.label}' from '{t.source_state}': "
+                        + why_not.get(id(t), "taken, yet never enters it")
+                        for t in ways
+                    )
+                    why = f"no way into it is ever taken ({reasons})"
+            found.append(Unreachable("step", state.id, why))
+        for transition in never_taken:
+            found.append(
+                Unreachable(
+                    "transition",
+                    f"{transition.source_state} --{transition.label}--> {transition.target}",
+                    why_not[id(transition)],
+                    transition,
+                )
+            )
+        return found
+
+    def _why_not_taken(
+        self, transition: Transition, nodes: list[_Node], entered: Mapping[str, Any]
+    ) -> str:
+        source = transition.source_state
+        if source not in entered:
+            return f"its step '{source}' is never reached"
+        where = [n.case for n in nodes if source in n.case.states]
+        if transition.trigger == "done":
+            return f"'{source}' never finishes (no configuration has all its final steps reached)"
+        guard = transition.guard
+        if (
+            guard is not None
+            and where
+            and not any(guard.evaluate(self.context(case)) is True for case in where)
+        ):
+            return f"its condition `{guard.text}` is never true while '{source}' is active"
+        if not where:
+            return f"'{source}' is only passed through, never stayed in"
+        return (
+            "whenever it could be taken, another transition (an inner step's, or one "
+            "written before it) is taken instead"
+        )
+
+
+def _reads(
+    process: Process, names: Iterable[str], seen: frozenset[str] = frozenset()
+) -> Iterator[str]:
+    for name in names:
+        yield name
+        condition = process.conditions.get(name)
+        if condition is not None and name not in seen:
+            yield from _reads(process, condition.expression.names, seen | {name})
+
+
+def default_opening(process: Process) -> dt.date:
+    """The day cases are opened on: the day before the earliest date a condition compares
+    ``today`` or a fact with, else the first working Monday of the year after the
+    process's version (a year), else 7 January 2019."""
+    marks = _Landmarks(process)
+    dates = [v for values in marks.literals.values() for v in values if isinstance(v, dt.date)]
+    if dates:
+        return min(dates) - _DAY
+    year = int(process.version) + 1 if process.version.isdigit() else 2019
+    day = dt.date(year, 1, 7)
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def explore(
+    process: Process, limit: int = DEFAULT_MAX, opened_on: dt.date | None = None
+) -> Exploration:
+    """Explore every configuration of ``process`` reachable from its opening."""
+    return Explorer(process, opened_on).run(limit)
+
+
+def scenario_of(
+    process: Process,
+    steps: list[Step],
+    title: str,
+    description: str,
+    process_ref: str,
+    states: list[str],
+    facts: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A scenario document (as ``cspr scenario run`` reads it) that replays ``steps``
+    and expects the case to end in ``states`` (innermost) with ``facts``."""
+    opening = steps[0]
+    document: dict[str, Any] = {
+        "scenario": title,
+        "description": description,
+        "process": process_ref,
+        "opened_on": opening.on.isoformat(),
+    }
+    if opening.facts:
+        document["facts"] = {k: fact_values.to_json(v) for k, v in opening.facts.items()}
+    played: list[dict[str, Any]] = []
+    for step in steps[1:]:
+        played.append(step.as_json())
+    expect: dict[str, Any] = {"states": list(states)}
+    if facts:
+        expect["facts"] = {k: v for k, v in facts.items()}
+    played.append({"expect": expect})
+    document["steps"] = played
+    del process
+    return document
+
+
+__all__ = [
+    "DEFAULT_MAX",
+    "Checked",
+    "Exploration",
+    "Explorer",
+    "Step",
+    "Unreachable",
+    "default_opening",
+    "explore",
+    "replace",
+    "scenario_of",
+]
