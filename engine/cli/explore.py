@@ -49,7 +49,7 @@ def run_exploration(path: Path, limit: int) -> Any:
     "limit",
     type=click.IntRange(min=1),
     default=None,
-    help="Explore at most N configurations (default 200,000); beyond, says it stopped.",
+    help="Explore at most N configurations (default 20,000); beyond, says it stopped.",
 )
 @click.option(
     "--write-scenarios",

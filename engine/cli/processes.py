@@ -15,8 +15,17 @@ from .common import emit_json, fail, json_option, processes_folder, setting
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @json_option
+@click.option(
+    "--explore",
+    "and_explore",
+    is_flag=True,
+    help="Also explore every path of each valid file (cspr explore): its properties and "
+    "unreachable steps.",
+)
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+def validate(
+    ctx: click.Context, paths: tuple[str, ...], as_json: bool, and_explore: bool = False
+) -> None:
     """Check process files and print every problem as file:line:col: message.
 
     PATHS are files or folders (default: the processes folder: --processes, else
@@ -46,12 +55,18 @@ def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     if nothing_found:
         problems.append(Problem(Location(",".join(paths), 1, 1), "no process files found"))
     problems = sorted(set(problems))
+    explored = []
+    if and_explore and not problems:
+        from .explore import run_exploration
+
+        explored = [run_exploration(file, 20_000) for file in files]
     if as_json:
         emit_json(
             {
                 "files": len(files),
                 "problems": [p.as_json() for p in problems],
                 "warnings": [w.as_json() for w in warnings],
+                **({"explored": [e.as_json() for e in explored]} if and_explore else {}),
             }
         )
     else:
@@ -65,7 +80,18 @@ def validate(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{len(problems)} problem{plural} in {in_files} file(s)", err=True)
         else:
             click.echo(f"{len(files)} process file(s) valid")
-    if problems:
+        for result in explored:
+            failing = [c.property.id for c in result.properties if not c.holds]
+            never = [u.id for u in result.unreachable if u.kind == "step"]
+            bound = "" if result.complete else ", stopped at 20,000"
+            click.echo(
+                f"{result.process.file}: explored {result.configurations:,} configurations"
+                f"{bound}; {len(result.properties) - len(failing)} of "
+                f"{len(result.properties)} properties hold"
+                + (f"; FAILS: {', '.join(failing)}" if failing else "")
+                + (f"; steps never reached: {', '.join(never)}" if never else "")
+            )
+    if problems or any(not result.ok_ignoring_bound for result in explored):
         sys.exit(1)
 
 

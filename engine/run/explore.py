@@ -47,7 +47,7 @@ from .record import Core, Entry, Refused
 from .records import CaseRecord
 
 #: How many configurations are explored at most unless told otherwise.
-DEFAULT_MAX = 200_000
+DEFAULT_MAX = 20_000
 #: How far ahead a planned date is set (a date counted back from, or waited for).
 AHEAD = dt.timedelta(days=61)
 _DAY = dt.timedelta(days=1)
