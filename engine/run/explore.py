@@ -462,7 +462,12 @@ class Explorer:
                 yield Step("send", on, event)
             for name in self.event_facts.get(event, ()):
                 for value in self.candidates(name, case):
-                    if value != facts.get(name):
+                    if value == facts.get(name):
+                        continue
+                    given = Context(
+                        {**context.facts, name: value}, context.conditions, context.active
+                    )
+                    if self._enabled(case, event, given):
                         yield Step("send", on, event, {name: value})
         asked = self._asked(tuple(case.states))
         waiting = {
