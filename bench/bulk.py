@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from engine.cases.runtime import Runtime
-from engine.store.database import HISTORY_COLUMNS, Store, row_hash
-from engine.store.refs import skeleton
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.store.database import HISTORY_COLUMNS, Store, row_hash
+from cspr_engine.store.refs import skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The day ``cspr tick --as-of`` runs on in the sweep.

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.format.loader import load_process  # noqa: E402
-from engine.run.explore import DEFAULT_MAX, explore  # noqa: E402
+from cspr_engine.format.loader import load_process  # noqa: E402
+from cspr_engine.run.explore import DEFAULT_MAX, explore  # noqa: E402
 
 
 def main() -> None:

@@ -30,15 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from engine.cases.runtime import Runtime
-from engine.format.loader import build_cached, read_bundle
-from engine.model import Process
-from engine.run import chart, interpreter
-from engine.run import facts as fact_values
-from engine.run.record import Core, Entry
-from engine.run.records import CaseRecord
-from engine.store.database import Store
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.format.loader import build_cached, read_bundle
+from cspr_engine.model import Process
+from cspr_engine.run import chart, interpreter
+from cspr_engine.run import facts as fact_values
+from cspr_engine.run.record import Core, Entry
+from cspr_engine.run.records import CaseRecord
+from cspr_engine.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "processes" / "scenarios" / "cspr_local_review_published.yaml"

@@ -30,9 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: python bench/migrate.py
     sys.path.insert(0, str(ROOT))
 
+from cspr_engine.cases.runtime import Runtime  # noqa: E402
+from cspr_engine.store.database import Store  # noqa: E402
+
 from bench.bulk import _copy  # noqa: E402
-from engine.cases.runtime import Runtime  # noqa: E402
-from engine.store.database import Store  # noqa: E402
 
 TARGET_CASES = 10_000
 TARGET_SECONDS = 10.0
@@ -72,7 +73,7 @@ def plan(folder: Path, db: Path) -> Path:
 
 def cspr(db: Path, *args: str) -> tuple[float, int, str]:
     """Run ``cspr`` as a process: seconds, peak memory (KiB) and its output."""
-    command = [sys.executable, "-m", "engine.cli", "--processes", str(ROOT / "processes")]
+    command = [sys.executable, "-m", "cspr_engine.cli", "--processes", str(ROOT / "processes")]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     done = subprocess.run(

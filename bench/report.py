@@ -35,9 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: python bench/report.py
     sys.path.insert(0, str(ROOT))
 
+from cspr_engine.cases.runtime import Runtime  # noqa: E402
+from cspr_engine.store.database import Store  # noqa: E402
+
 from bench.bulk import _copy  # noqa: E402
-from engine.cases.runtime import Runtime  # noqa: E402
-from engine.store.database import Store  # noqa: E402
 
 TARGET_CASES = 100_000
 TARGET_SECONDS = 5.0
@@ -71,7 +72,7 @@ def make_store(path: Path, cases: int) -> None:
 def cspr(db: Path, *args: str) -> tuple[float, float, int, str]:
     """Run ``cspr`` as a process: wall and CPU seconds (CPU is steadier on a shared
     machine), peak memory (KiB) and what it said."""
-    command = [sys.executable, "-m", "engine.cli", "--processes", str(ROOT / "processes")]
+    command = [sys.executable, "-m", "cspr_engine.cli", "--processes", str(ROOT / "processes")]
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(

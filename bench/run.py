@@ -43,12 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: python bench/run.py
     sys.path.insert(0, str(ROOT))
 
+from cspr_engine.cases.runtime import Runtime  # noqa: E402
+from cspr_engine.format import loader, shape  # noqa: E402
+from cspr_engine.run import chart, interpreter  # noqa: E402
+from cspr_engine.store.database import Store  # noqa: E402
+from cspr_engine.store.dialects import with_search_path  # noqa: E402
+
 from bench import bulk, mainpath  # noqa: E402
-from engine.cases.runtime import Runtime  # noqa: E402
-from engine.format import loader, shape  # noqa: E402
-from engine.run import chart, interpreter  # noqa: E402
-from engine.store.database import Store  # noqa: E402
-from engine.store.dialects import with_search_path  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Commands:
         self.work = work
         self.cache = work / "cache"
         script = Path(sys.executable).with_name("cspr")
-        self.cspr = [str(script)] if script.is_file() else [sys.executable, "-m", "engine.cli"]
+        self.cspr = [str(script)] if script.is_file() else [sys.executable, "-m", "cspr_engine.cli"]
         env = dict(os.environ)
         # Installed software has its bytecode compiled; a session that forbids writing it
         # would time Python compiling the engine's source on every run instead.
@@ -654,7 +655,7 @@ def load_and_validate(commands: Commands, settings: Settings) -> list[Row]:
 
 def replay(commands: Commands, settings: Settings, psm: float | None) -> list[Row]:
     """``psm``: python-statemachine's own seconds per event in memory, if measured."""
-    from engine.cli import main
+    from cspr_engine.cli import main
 
     case = main.commands.get("case")
     if case is None or "verify" not in getattr(case, "commands", {}):

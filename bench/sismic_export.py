@@ -26,8 +26,7 @@ import datetime as dt
 from typing import Any
 
 import yaml
-
-from engine.conditions import (
+from cspr_engine.conditions import (
     And,
     Compare,
     Expression,
@@ -40,7 +39,7 @@ from engine.conditions import (
     Not,
     Or,
 )
-from engine.model import Process, State, Transition
+from cspr_engine.model import Process, State, Transition
 
 PREAMBLE = """\
 from datetime import date as _date

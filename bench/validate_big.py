@@ -137,7 +137,7 @@ def main() -> None:
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         reported = result.stdout.decode().count("\n")
         os.environ["CSPR_NO_CACHE"] = "1"
-        from engine.format.loader import check_file
+        from cspr_engine.format.loader import check_file
 
         start = time.perf_counter()
         found = check_file(path)

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterator
 from itertools import count
 
 import pytest
-
-from engine.store.dialects import with_search_path
+from cspr_engine.store.dialects import with_search_path
 
 POSTGRES_URL = os.environ.get("CSPR_TEST_POSTGRES")
 

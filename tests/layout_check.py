@@ -175,8 +175,8 @@ def shipped_pages(names: list[str]) -> Iterator[tuple[str, str, int, str]]:
     """(process, paper, page number, dot source) for every printed page."""
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
-    from engine.draw import dot_source, pages
-    from engine.format.loader import load_process
+    from cspr_engine.draw import dot_source, pages
+    from cspr_engine.format.loader import load_process
 
     for path in sorted((root / "processes").glob("*.yaml")):
         if names and path.stem not in names:

@@ -7,7 +7,7 @@ replay of old stores can be tested on both databases.
 
 from __future__ import annotations
 
-from engine.store.database import Store
+from cspr_engine.store.database import Store
 
 #: Columns added by each schema, by table.
 ADDED: dict[int, dict[str, list[str]]] = {

@@ -3,8 +3,8 @@ nothing (or only add). Works on any store location ``Store`` opens."""
 
 from __future__ import annotations
 
-from engine.cases.dbcopy import table_rows
-from engine.store.database import TABLES, Store
+from cspr_engine.cases.dbcopy import table_rows
+from cspr_engine.store.database import TABLES, Store
 
 
 def dump(location: str) -> dict[str, list[tuple]]:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import holidays
 import pytest
-
-from engine import cache
-from engine.format import loader
-from engine.run import calendar
+from cspr_engine import cache
+from cspr_engine.format import loader
+from cspr_engine.run import calendar
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 

@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from engine.dates import DateError, parse_date
-from engine.format.durations import DurationError, parse_duration
-from engine.model import ENTRY, Before, Duration, EarliestOf, OnDate, Within
-from engine.run.calendar import (
+from cspr_engine.dates import DateError, parse_date
+from cspr_engine.format.durations import DurationError, parse_duration
+from cspr_engine.model import ENTRY, Before, Duration, EarliestOf, OnDate, Within
+from cspr_engine.run.calendar import (
     Due,
     add,
     add_working_days,
@@ -252,7 +251,7 @@ def test_add_working_days_is_fast() -> None:
 
 def test_importing_the_module_does_not_import_holidays_or_dateutil() -> None:
     code = (
-        "import sys, engine.run.calendar\n"
+        "import sys, cspr_engine.run.calendar\n"
         "assert 'holidays' not in sys.modules, 'holidays imported eagerly'\n"
         "assert 'dateutil' not in sys.modules, 'dateutil imported eagerly'\n"
     )

@@ -8,9 +8,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
-from engine.format.loader import build_cached, read_bundle
-from engine.run import chart
+from cspr_engine.format.loader import build_cached, read_bundle
+from cspr_engine.run import chart
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 FACTS = {"aware_on": dt.date(2021, 3, 1), "seriously_harmed": True, "child_died": False}

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cases.runtime import Runtime
-from engine.cli import main
-from engine.store.database import Store
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.cli import main
+from cspr_engine.store.database import Store
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat

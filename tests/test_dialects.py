@@ -13,10 +13,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cli import main
-from engine.store.database import Store, StoreError
-from engine.store.dialects import (
+from cspr_engine.cli import main
+from cspr_engine.store.database import Store, StoreError
+from cspr_engine.store.dialects import (
     PostgreSQL,
     SQLite,
     dialect_for,
@@ -114,7 +113,7 @@ def test_messages_are_scrubbed_of_every_form() -> None:
 
 def cspr(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "cspr_engine.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

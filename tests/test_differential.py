@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
-from engine.format.bundle import Bundle
-from engine.format.loader import build
-from engine.model import Process
-from engine.run import chart, interpreter, steps
+from cspr_engine.format.bundle import Bundle
+from cspr_engine.format.loader import build
+from cspr_engine.model import Process
+from cspr_engine.run import chart, interpreter, steps
 
 from .chartgen import process_text, random_facts
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cli import main
-from engine.format.loader import LoadError, load_process
-from engine.run.explore import explore
+from cspr_engine.cli import main
+from cspr_engine.format.loader import LoadError, load_process
+from cspr_engine.run.explore import explore
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

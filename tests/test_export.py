@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cases.export import COLUMNS
-from engine.cases.runtime import Runtime
-from engine.cli import main
-from engine.store.database import Store
+from cspr_engine.cases.export import COLUMNS
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.cli import main
+from cspr_engine.store.database import Store
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 D = dt.date.fromisoformat

@@ -6,10 +6,7 @@ import datetime as dt
 import pickle
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from engine.conditions import (
+from cspr_engine.conditions import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_LIST_ITEMS,
@@ -29,6 +26,8 @@ from engine.conditions import (
     line_and_column,
     parse,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 NOTIFIABLE = "abuse_or_neglect in ['known', 'suspected'] and (child_died or seriously_harmed)"
 

@@ -1,4 +1,4 @@
-"""engine.frozen: records behave as the frozen dataclasses they replace (construction,
+"""cspr_engine.frozen: records behave as the frozen dataclasses they replace (construction,
 immutability, equality, hashing, ordering, repr, pickling)."""
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from engine.conditions import parse
-from engine.format.loader import build, read_bundle
-from engine.frozen import Frozen, FrozenError, field, replace
-from engine.model import NOWHERE, Transition, Within
-from engine.problems import Location
+from cspr_engine.conditions import parse
+from cspr_engine.format.loader import build, read_bundle
+from cspr_engine.frozen import Frozen, FrozenError, field, replace
+from cspr_engine.model import NOWHERE, Transition, Within
+from cspr_engine.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -148,8 +147,8 @@ def test_the_model_modules_define_their_classes_without_dataclasses() -> None:
     """Records must stay cheap to define: ``cspr case show`` imports these modules."""
     code = (
         "import sys\n"
-        "import engine.model, engine.conditions, engine.run.calendar\n"
+        "import cspr_engine.model, cspr_engine.conditions, cspr_engine.run.calendar\n"
         "sys.exit('dataclasses' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr or "engine.model and friends imported dataclasses"
+    assert done.returncode == 0, done.stderr or "cspr_engine.model and friends imported dataclasses"

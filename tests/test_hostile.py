@@ -23,14 +23,14 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from cspr_engine.cases.runtime import Refused, Runtime
+from cspr_engine.cli import main
+from cspr_engine.conditions import ExpressionError, parse
+from cspr_engine.format.loader import LoadError, load_process
+from cspr_engine.store.database import Store
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.cases.runtime import Refused, Runtime
-from engine.cli import main
-from engine.conditions import ExpressionError, parse
-from engine.format.loader import LoadError, load_process
-from engine.store.database import Store
 from tests.storedump import dump, only_added
 
 TESTS = Path(__file__).resolve().parent
@@ -44,7 +44,7 @@ MARKER = "cspr-code-ran"
 
 def cspr_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "cspr_engine.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -20,10 +20,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from engine import cache
-from engine.format import loader
-from engine.run import calendar
+from cspr_engine import cache
+from cspr_engine.format import loader
+from cspr_engine.run import calendar
 
 TESTS = Path(__file__).resolve().parent
 MINI = TESTS / "examples" / "mini.yaml"
@@ -67,7 +66,7 @@ def cspr(*args: str, cache_root: Path | None, cwd: Path) -> subprocess.Completed
     else:
         env["CSPR_CACHE"] = str(cache_root)
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "cspr_engine.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -12,9 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from engine.format.loader import MAX_INCLUDE_DEPTH, LoadError, load_process, read_bundle
-from engine.problems import Problem
+from cspr_engine.format.loader import MAX_INCLUDE_DEPTH, LoadError, load_process, read_bundle
+from cspr_engine.problems import Problem
 
 TOP = """\
 process: top

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cases import scenarios
-from engine.cli import main
-from engine.format.loader import build_cached, read_bundle
-from engine.model import Process
-from engine.run import chart, explain, interpreter
+from cspr_engine.cases import scenarios
+from cspr_engine.cli import main
+from cspr_engine.format.loader import build_cached, read_bundle
+from cspr_engine.model import Process
+from cspr_engine.run import chart, explain, interpreter
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 SCENARIOS = sorted((PROCESSES / "scenarios").glob("*.yaml"))
@@ -125,8 +124,8 @@ states:
 
 def test_parallel_order_is_python_statemachines_not_document_order():
     """The example the README gives (For policy leads: the process files)."""
-    from engine.format.bundle import Bundle
-    from engine.format.loader import build
+    from cspr_engine.format.bundle import Bundle
+    from cspr_engine.format.loader import build
 
     bundle = Bundle("par.yaml", {"par.yaml": PARALLEL})
     process = build(bundle)

@@ -30,10 +30,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from engine.format.loader import LoadError, load_process
-from engine.model import Duration, OnDate, Within
-from engine.problems import Problem
+from cspr_engine.format.loader import LoadError, load_process
+from cspr_engine.model import Duration, OnDate, Within
+from cspr_engine.problems import Problem
 
 TESTS = Path(__file__).resolve().parent
 BROKEN = TESTS / "broken"
@@ -417,14 +416,14 @@ def test_loading_never_calls_eval_or_exec(monkeypatch):
     load_process(MINI)
     for path in broken:  # imports what is imported lazily (difflib, jsonschema, ...)
         problems_of(path)
-    from engine.conditions import reader as parse_module
-    from engine.format import bundle, shape
+    from cspr_engine.conditions import reader as parse_module
+    from cspr_engine.format import bundle, shape
 
     parse_module._parse_cached.cache_clear()
     bundle.parsed_yaml.cache_clear()
     shape.read_document.cache_clear()
     monkeypatch.setenv("CSPR_NO_CACHE", "1")
-    monkeypatch.setattr("engine.format.loader._BY_HASH", {})
+    monkeypatch.setattr("cspr_engine.format.loader._BY_HASH", {})
 
     engine = str(TESTS.parent / "engine")
 

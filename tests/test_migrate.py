@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cli import main
+from cspr_engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"

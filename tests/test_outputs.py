@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from engine.outputs import OutputError, check_output, store_files, write_output
+from cspr_engine.outputs import OutputError, check_output, store_files, write_output
 
 TESTS = Path(__file__).resolve().parent
 MINI = TESTS / "examples" / "mini.yaml"
@@ -22,7 +21,7 @@ MINI = TESTS / "examples" / "mini.yaml"
 
 def cspr(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
+        [sys.executable, "-m", "cspr_engine.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

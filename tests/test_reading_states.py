@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.format.loader import Bundle, _Builder
-from engine.run import chart, interpreter
+from cspr_engine.format.loader import Bundle, _Builder
+from cspr_engine.run import chart, interpreter
 
 CLASH = """\
 process: p

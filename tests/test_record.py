@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cases.runtime import Refused, Runtime
-from engine.cases.verify import verify_all
-from engine.cli import main
-from engine.store.database import Store
+from cspr_engine.cases.runtime import Refused, Runtime
+from cspr_engine.cases.verify import verify_all
+from cspr_engine.cli import main
+from cspr_engine.store.database import Store
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")
 D = dt.date.fromisoformat
@@ -250,7 +249,7 @@ def test_show_allows_exactly_what_send_takes(process):
     runtime_store = Store(":memory:")
     runtime = Runtime(runtime_store, "processes")
     bundle = runtime.find_bundle(process)
-    from engine.format.loader import build_cached
+    from cspr_engine.format.loader import build_cached
 
     model = build_cached(bundle)
     events = model.events()

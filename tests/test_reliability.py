@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.cases.verify import verify_all, verify_case
+from cspr_engine.cli import main
+from cspr_engine.store.database import CaseChanged, Store
 
-from engine.cases.runtime import Runtime
-from engine.cases.verify import verify_all, verify_case
-from engine.cli import main
-from engine.store.database import CaseChanged, Store
 from tests.storedump import dump
 from tests.workers import DAY, FACTS, MINI
 
@@ -130,7 +130,7 @@ def test_16_processes_on_one_case_and_many_through_the_api_and_the_cli(db, tmp_p
 
 def test_16_cspr_commands_at_once_on_one_case(db):
     open_shared(db, 0)
-    cspr = [sys.executable, "-m", "engine.cli", "--db", db]
+    cspr = [sys.executable, "-m", "cspr_engine.cli", "--db", db]
     procs = [
         subprocess.Popen(
             [

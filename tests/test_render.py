@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine import draw as render
-from engine.cases.runtime import Runtime
-from engine.cli.diagram import diagram_command
-from engine.draw import dot_source, pages, render_bytes
-from engine.format.loader import load_process
-from engine.run.calendar import describe_rule
-from engine.store.database import Store
+from cspr_engine import draw as render
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.cli.diagram import diagram_command
+from cspr_engine.draw import dot_source, pages, render_bytes
+from cspr_engine.format.loader import load_process
+from cspr_engine.run.calendar import describe_rule
+from cspr_engine.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "examples" / "mini.yaml"
@@ -282,7 +281,7 @@ def test_command_writes_svg_with_every_title_and_the_role_colours(tmp_path):
 @needs_dot
 @pytest.mark.parametrize("paper", ["a4", "a3"])
 def test_png_is_drawn_a_page_a_file_at_print_resolution(tmp_path, paper):
-    from engine.cli.diagram import PNG_DPI, png_page_names
+    from cspr_engine.cli.diagram import PNG_DPI, png_page_names
 
     process = load_process(ROOT / "processes" / "scr.yaml")
     out = tmp_path / "scr.png"
@@ -318,7 +317,7 @@ def test_without_o_an_existing_file_is_kept_unless_forced(tmp_path, monkeypatch)
 
 
 def test_a_damaged_pdf_is_reported_not_raised():
-    from engine.draw.files import _print_problems
+    from cspr_engine.draw.files import _print_problems
 
     for junk in (b"", b"%PDF-1.5\nnot really", b"hello"):
         with pytest.raises(render.NotAPdf):

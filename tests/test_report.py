@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from engine.cases import report
-from engine.cases.register import CaseFilter
-from engine.cases.runtime import Refused, Runtime
-from engine.cli import main
-from engine.store.database import Store
+from cspr_engine.cases import report
+from cspr_engine.cases.register import CaseFilter
+from cspr_engine.cases.runtime import Refused, Runtime
+from cspr_engine.cli import main
+from cspr_engine.store.database import Store
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 D = dt.date.fromisoformat
@@ -224,7 +223,7 @@ def test_met_late_told_by_the_history_where_no_date_is_recorded(db, monkeypatch)
 
 def test_pdf_embeds_a_font_only_when_the_standard_ones_lack_a_character():
     matplotlib = pytest.importorskip("matplotlib")
-    from engine.cases import charts
+    from cspr_engine.cases import charts
 
     figures = report.Figures(D("2024-01-01"), D("2024-12-31"), D("2024-12-31"))
     figures.titles["notify_panel"] = "Notify the Panel – within 5 working days"

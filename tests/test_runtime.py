@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cspr_engine.cases.runtime import Refused, Runtime
+from cspr_engine.cli import main
+from cspr_engine.store.database import CaseChanged, SchemaOutdated, Store
 
-from engine.cases.runtime import Refused, Runtime
-from engine.cli import main
-from engine.store.database import CaseChanged, SchemaOutdated, Store
 from tests.oldstores import make_old
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")

@@ -18,8 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from engine.format import shape, yamlsource
+from cspr_engine.format import shape, yamlsource
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [

@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.format.loader import LoadError, load_process
+from cspr_engine.format.loader import LoadError, load_process
 
 BASE = Path(__file__).resolve().parent / "broken" / "valid_base.yaml"
 

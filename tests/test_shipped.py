@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-
-from engine.cli import main
+from cspr_engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -41,7 +40,7 @@ def test_every_scenario_passes():
 
 
 def test_vocabulary_deadlines_exist():
-    from engine.format.loader import load_process
+    from cspr_engine.format.loader import load_process
 
     deadlines = {
         name: {d.id for d in load_process(PROCESSES / f"{name}.yaml").deadlines()}
@@ -56,7 +55,7 @@ def test_operating_a_case_needs_no_statechart_library(tmp_path):
     neither python-statemachine (the cross-check) nor jsonschema nor graphviz."""
     code = (
         "import sys\n"
-        "from engine.cli import main\n"
+        "from cspr_engine.cli import main\n"
         "for argv in (['case', 'show', 'LA-1'], ['case', 'history', 'LA-1'],\n"
         "             ['case', 'set', 'LA-1', '--on', '2019-12-20', 'child_died=true',\n"
         "              'abuse_or_neglect=suspected'],\n"
@@ -98,7 +97,7 @@ def test_output_cut_short_by_its_reader_is_no_error(tmp_path):
     db = str(tmp_path / "c.db")
     assert open_cspr_case(db, "LA-1").exit_code == 0
     reader_gone = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "--db", db, "case", "show", "LA-1"],
+        [sys.executable, "-m", "cspr_engine.cli", "--db", db, "case", "show", "LA-1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from engine.draw import dot_source, link_address, render_bytes
-from engine.format.loader import LoadError, load_process
-from engine.frozen import replace
+from cspr_engine.draw import dot_source, link_address, render_bytes
+from cspr_engine.format.loader import LoadError, load_process
+from cspr_engine.frozen import replace
 
 TESTS = Path(__file__).resolve().parent
 HOSTILE = TESTS / "hostile" / "javascript_url.yaml"

@@ -13,12 +13,12 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from cspr_engine.cases.dbcopy import CopyMismatch, compare, copy_store
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.cli import main
+from cspr_engine.store.database import SCHEMA_VERSION, Store, StoreError
+from cspr_engine.store.dialects import dialect_for
 
-from engine.cases.dbcopy import CopyMismatch, compare, copy_store
-from engine.cases.runtime import Runtime
-from engine.cli import main
-from engine.store.database import SCHEMA_VERSION, Store, StoreError
-from engine.store.dialects import dialect_for
 from tests.test_verify import MINI, D, step_cases
 
 
@@ -130,7 +130,7 @@ def test_a_copy_is_verified_in_its_own_transaction_however_many_cases(
 ):
     """Replay shared between processes (as for a large store) could not see a copy not yet
     committed: a copy's own check replays in the process that holds it."""
-    from engine.cases import verify
+    from cspr_engine.cases import verify
 
     monkeypatch.setattr(verify, "SHARED_FROM", 1)
     copied = cspr("db", "copy", filled, store_location)
@@ -198,7 +198,7 @@ def run_cspr(code: str) -> subprocess.CompletedProcess:
 
 def test_sqlite_commands_never_load_the_postgresql_driver(filled):
     done = run_cspr(
-        "import sys; from engine.cli import main\n"
+        "import sys; from cspr_engine.cli import main\n"
         f"try: main(['--db', {filled!r}, 'case', 'show', 'LA-1'])\n"
         "except SystemExit: pass\n"
         "print('psycopg' in sys.modules)"
@@ -209,7 +209,7 @@ def test_sqlite_commands_never_load_the_postgresql_driver(filled):
 
 def test_postgresql_without_its_driver_says_how_to_install_it():
     done = run_cspr(
-        "import sys; sys.modules['psycopg'] = None; from engine.cli import main\n"
+        "import sys; sys.modules['psycopg'] = None; from cspr_engine.cli import main\n"
         "main(['--db', 'postgresql://clerk@db.example.org/cases', 'case', 'list'])"
     )
     assert done.returncode == 1

@@ -9,10 +9,10 @@ import random
 import re
 
 import pytest
+from cspr_engine.format.loader import LoadError, load_process
+from cspr_engine.problems import did_you_mean
 
 from bench.validate_big import big_process, fact_names, misspelt
-from engine.format.loader import LoadError, load_process
-from engine.problems import did_you_mean
 
 
 def test_each_misspelt_name_in_a_large_file_gets_the_fact_it_meant(tmp_path):

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.conditions import MAX_EVAL_DEPTH
-from engine.format.loader import LoadError, load_process
-from engine.problems import Problem
+from cspr_engine.conditions import MAX_EVAL_DEPTH
+from cspr_engine.format.loader import LoadError, load_process
+from cspr_engine.problems import Problem
 
 BASE = Path(__file__).resolve().parent / "broken" / "valid_base.yaml"
 NOTIFIABLE = "notifiable: \"abuse_or_neglect in ['known', 'suspected'] and child_died\""
@@ -154,7 +153,7 @@ def test_a_chain_the_evaluator_can_explain_is_accepted(tmp_path):
         ("when: notifiable", "when: c0"),
     )
     process = load_process(path)
-    from engine.conditions import Context
+    from cspr_engine.conditions import Context
 
     guard = next(t.guard for t in process.transitions() if t.guard is not None)
     context = Context({"child_died": False}, process.expressions, set())

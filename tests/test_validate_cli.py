@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
-from engine.cli import main
+from cspr_engine.cli import main
 
 TESTS = Path(__file__).resolve().parent
 BROKEN = TESTS / "broken"

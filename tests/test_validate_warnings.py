@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.format.loader import check_file, check_file_report
+from cspr_engine.format.loader import check_file, check_file_report
 
 BASE = Path(__file__).resolve().parent / "broken" / "valid_base.yaml"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from cspr_engine.cases import scenarios
+from cspr_engine.cases.runtime import Runtime
+from cspr_engine.cases.verify import verify_all, verify_case
+from cspr_engine.cli import main
+from cspr_engine.store.database import Store
 
-from engine.cases import scenarios
-from engine.cases.runtime import Runtime
-from engine.cases.verify import verify_all, verify_case
-from engine.cli import main
-from engine.store.database import Store
 from tests.oldstores import make_old
 
 MINI = str(Path(__file__).parent / "examples" / "mini.yaml")

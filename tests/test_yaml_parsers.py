@@ -17,13 +17,12 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from cspr_engine.cli import main
+from cspr_engine.format import yamlsource
+from cspr_engine.format.yamlsource import YamlProblem
+from cspr_engine.problems import Location
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine.cli import main
-from engine.format import yamlsource
-from engine.format.yamlsource import YamlProblem
-from engine.problems import Location
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every YAML file in the repository: shipped processes and scenarios, test examples, and

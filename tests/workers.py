@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cases.runtime import Refused, Runtime
-from engine.store.database import Store, StoreError
+from cspr_engine.cases.runtime import Refused, Runtime
+from cspr_engine.store.database import Store, StoreError
 
 MINI = str(Path(__file__).resolve().parent / "examples" / "mini.yaml")
 DAY = dt.date(2019, 12, 23)
@@ -67,8 +67,7 @@ def _api(runtime: Runtime):
 
 def _cli(db: str):
     from click.testing import CliRunner
-
-    from engine.cli import main
+    from cspr_engine.cli import main
 
     runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""``python -m engine.cli``: the ``cspr`` command."""
+"""``python -m cspr_engine.cli``: the ``cspr`` command."""
 
 from . import main
 

@@ -12,7 +12,7 @@ class LazyGroup(click.Group):
     """A group whose heavier commands are imported only when they are run (or listed by
     --help), so that every other ``cspr`` command starts fast."""
 
-    lazy = {"diagram": ("engine.cli.diagram", "diagram_command")}
+    lazy = {"diagram": (".diagram", "diagram_command")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
@@ -22,7 +22,7 @@ class LazyGroup(click.Group):
             import importlib
 
             module, attribute = self.lazy[name]
-            return getattr(importlib.import_module(module), attribute)
+            return getattr(importlib.import_module(module, __package__), attribute)
         return super().get_command(ctx, name)
 
 
