@@ -79,7 +79,8 @@ def explore(
     something can change. Prints the configurations and transitions reached, the steps
     and transitions never reached (and why), each property holding or failing with its
     shortest counterexample, and the shortest path to every step. Exits 1 when a
-    property fails or a step cannot be reached.
+    property fails or a step cannot be reached (stopped at --max, only a failing
+    property does).
 
     \b
     Example:

@@ -155,9 +155,10 @@ class Exploration:
 
     @property
     def ok_ignoring_bound(self) -> bool:
-        """Every property holds and every step is reached, in what was explored."""
-        return all(c.holds for c in self.properties) and not any(
-            u.kind == "step" for u in self.unreachable
+        """Nothing found wrong: every property holds in what was explored, and every
+        step is reached (a step not reached before the --max limit proves nothing)."""
+        return all(c.holds for c in self.properties) and not (
+            self.complete and any(u.kind == "step" for u in self.unreachable)
         )
 
     @property
@@ -658,6 +659,12 @@ class Explorer:
             if state in entered
         }
         unreachable = self._unreachable(nodes, entered, taken)
+        if not complete:
+            for item in unreachable:
+                item.why = (
+                    f"not reached in the {len(nodes):,} configurations explored (the --max "
+                    f"limit), so far because {item.why}"
+                )
         return Exploration(
             process=process,
             configurations=len(nodes),
@@ -773,10 +780,11 @@ class Explorer:
             if parent is not None and parent not in entered:
                 why = f"it is inside '{parent}', which is never reached"
             else:
+                inside = {state.id, *process.descendants(state.id)}
                 ways = [
                     t
                     for t in process.transitions()
-                    if t.target == state.id or t.target in process.descendants(state.id)
+                    if t.target in inside and t.source_state not in inside
                 ]
                 if not ways:
                     why = "no transition leads to it, and it is not a first step entered by default"
