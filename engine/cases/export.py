@@ -18,7 +18,7 @@ from typing import IO, Any
 from ..model import Process
 from ..run.records import CaseRecord
 from .register import CaseFilter, keeps, keeps_facts
-from .runtime import Runtime, deadline_status
+from .runtime import Runtime
 
 #: The columns of each kind of export, in order (a contract for the scripts that read them).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -142,20 +142,39 @@ def _case_row(record: CaseRecord, process: Process) -> dict[str, Any]:
     }
 
 
+#: Each deadline rule's title, role and whether it is a minimum period, by process and
+#: (state, name): looked up once, not for each of many rows.
+_RULES: dict[tuple[int, str, str], tuple[str | None, str | None, bool]] = {}
+
+
 def _deadline_row(record: CaseRecord, process: Process, row: Any, as_of: dt.date) -> dict:
-    deadline = process.deadline(row.state, row.name)
+    state, name, armed_on, due, explanation, status, closed_on, raised_on = row[:8]
+    key = (id(process), state, name)
+    rule = _RULES.get(key)
+    if rule is None:
+        deadline = process.deadline(state, name)
+        rule = _RULES[key] = (
+            deadline.title if deadline else None,
+            (deadline.by if deadline else None) or process.responsible(state),
+            bool(deadline and deadline.minimum),
+        )
+    if status == "open":  # as deadline_status judges it, on a tuple
+        if due is not None and due < as_of.isoformat():
+            status = "met" if rule[2] else "overdue"
+        else:
+            status = "pending"
     return {
         **_base(record),
-        "deadline": row.name,
-        "title": deadline.title if deadline else None,
-        "role": (deadline.by if deadline else None) or process.responsible(row.state),
-        "state": row.state,
-        "armed_on": row.armed_on,
-        "due": row.due,
-        "status": deadline_status(row, as_of, bool(deadline and deadline.minimum)),
-        "closed_on": row.closed_on,
-        "raised_on": row.raised_on,
-        "explanation": row.explanation,
+        "deadline": name,
+        "title": rule[0],
+        "role": rule[1],
+        "state": state,
+        "armed_on": armed_on,
+        "due": due,
+        "status": status,
+        "closed_on": closed_on,
+        "raised_on": raised_on,
+        "explanation": explanation,
     }
 
 
@@ -184,12 +203,19 @@ def write(out: IO[str], kind: str, records: Iterable[dict[str, Any]], form: str)
     as one JSON array, a row at a time; the number of rows written."""
     count = 0
     if form == "csv":
-        writer = csv.DictWriter(out, COLUMNS[kind], lineterminator="\n")
-        writer.writeheader()
+        columns = COLUMNS[kind]
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        rows = writer.writerows
+        batch: list[list[Any]] = []
         for record in records:
-            writer.writerow({k: _cell(v) for k, v in record.items()})
-            count += 1
-        return count
+            batch.append([_cell(record[c]) for c in columns])
+            if len(batch) == 1000:
+                rows(batch)
+                count += len(batch)
+                batch = []
+        rows(batch)
+        return count + len(batch)
     out.write("[")
     for record in records:
         out.write(("," if count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
@@ -199,11 +225,16 @@ def write(out: IO[str], kind: str, records: Iterable[dict[str, Any]], form: str)
 
 
 def _cell(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict))
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str or kind is int:  # most cells: as they are
+        return value
+    if value is None:
+        return ""
+    if kind is bool:
         return "true" if value else "false"
-    return "" if value is None else value
+    if kind is list or kind is dict:
+        return json.dumps(value, ensure_ascii=False, sort_keys=kind is dict)
+    return value
 
 
 def as_text(kind: str, records: Iterable[dict[str, Any]], form: str) -> str:

@@ -37,7 +37,7 @@ from typing import IO, Any
 from ..model import Process
 from ..run.calendar import working_days_between
 from ..run.record import entries_of
-from ..run.records import CaseRecord
+from ..run.records import CaseRecord, DeadlineRow
 from .register import CaseFilter, keeps, keeps_facts
 from .runtime import Refused, Runtime
 
@@ -280,8 +280,11 @@ def gather(
         case: tuple[CaseRecord, Process] | None = None
         counted = 0
         done: set[tuple[str, str]] | None = None  # (day, event) of the case's inputs
-        for case_id, row in store.stream("deadlines", wanted.process):
-            due = row.due
+        for case_id, fields in store.stream("deadlines", wanted.process):
+            due = fields[3]
+            if due is None or due < low or due > high:
+                continue
+            row = DeadlineRow(*fields)
             if due is None or due < low or due > high:
                 continue
             while case is None or case[0].id < case_id:
