@@ -188,7 +188,7 @@ class _Replayer:
             differences += _record_differences(record, again)
         if not rows:
             differences.append("it has no history to replay")
-        differences = self.store.chain_problems(record.id) + differences
+        differences = self.store.chain_problems(record.id, rows) + differences
         return Verdict(record.id, record.ref, len(rows), differences, notes)
 
 

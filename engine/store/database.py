@@ -681,13 +681,14 @@ class Store:
 
     # -- the chain --------------------------------------------------------------------
 
-    def chain_problems(self, case_id: int) -> list[str]:
-        """Where a case's history no longer matches its hash chain: a row changed,
-        replaced, removed or put in between since it was written."""
+    def chain_problems(self, case_id: int, rows: Sequence[HistoryRow] | None = None) -> list[str]:
+        """Where a case's history (``rows``, as :meth:`history` reads them, else read now)
+        no longer matches its hash chain: a row changed, replaced, removed or put in
+        between since it was written."""
         problems = []
         previous: str | None = None
         expected = 1
-        for row in self.history(case_id):
+        for row in self.history(case_id) if rows is None else rows:
             if row.revision != expected:
                 problems.append(f"revision {expected} is missing from the history")
                 expected = row.revision
