@@ -122,3 +122,10 @@ def test_verify_tells_a_changed_calendar_from_a_changed_case(tmp_path):
         "worked out with holidays 0.1; sha256:0; this cspr counts working days with holidays"
         in (result.output)
     )
+
+
+def test_a_key_of_other_digits_is_a_reference_not_an_id(tmp_path):
+    path = make_damaged(tmp_path, "facts not JSON")
+    result = cspr(path, "case", "show", "²")
+    assert result.exit_code == 1
+    assert result.output == f"cspr: no case '²' in {path}\n"
