@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # pragma: no cover
 from ..draw.book import diagram, dot_source, print_pdf
 from ..draw.dot import choose_direction, printed_font_size, render_bytes
 from ..draw.files import (
-    _fail,
     _load,
     _shown,
     processes_dir,
@@ -26,8 +25,8 @@ from ..draw.overlay import Overlay, case_overlay, match_steps
 from ..draw.pages import pages
 from ..draw.style import FORMATS, MIN_PRINTED, NOT_INSTALLED, DotMissing, Stop
 from ..draw.words import deadline_text, fact_label, wrap
+from .common import fail, store_location
 from .common import runtime as open_runtime
-from .common import store_location
 
 
 @click.command("diagram")
@@ -139,7 +138,7 @@ def diagram_command(
             if process_or_file and process_or_file not in (process.id, process.file):
                 resolved = resolve_process(process_or_file, folder)
                 if _load(resolved).id != process.id:
-                    _fail(
+                    fail(
                         f"cspr: case {case_key} follows process '{process.id}', "
                         f"not '{process_or_file}'"
                     )
@@ -211,11 +210,11 @@ def diagram_command(
             write_output(target, data)
             click.echo(f"wrote {target}", err=True)
     except OutputError as error:
-        _fail(f"cspr: {error}")
+        fail(f"cspr: {error}")
     except DotMissing:
-        _fail(NOT_INSTALLED)
+        fail(NOT_INSTALLED)
     except Stop as stop:
-        _fail(str(stop))
+        fail(str(stop))
 
 
 #: PNG resolution for each paper: a page about 2,400 pixels across, as it prints.
@@ -272,7 +271,7 @@ def _case(ctx: click.Context, case_key: str, as_of_text: str | None) -> tuple[Pr
         view = rt.show(case_key, as_of)
         record, rows = rt.history(case_key)
     except (Refused, StoreError) as error:
-        _fail(f"cspr: {error}")
+        fail(f"cspr: {error}")
         raise  # pragma: no cover - _fail exits
     process = view.process
     return process, case_overlay(process, record, rows, view.deadlines, as_of)

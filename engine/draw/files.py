@@ -4,7 +4,6 @@ committed diagrams still match the process files."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -170,8 +169,3 @@ def _shown(path: Path) -> str:
     except ValueError:
         text = str(path)
     return text + ("/" if path.is_dir() else "")
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
