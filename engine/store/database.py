@@ -417,7 +417,9 @@ class Store:
         lock = self.dialect.lock_case if self._writing else ""
         with self._one_moment():
             row = None
-            if key.isascii() and key.isdigit() and len(key) < 10:  # a longer number is no id (ids are INTEGER)
+            if (
+                key.isascii() and key.isdigit() and len(key) < 10
+            ):  # a longer number is no id (ids are INTEGER)
                 row = self.execute(_CASE_SELECT + " WHERE id = ?" + lock, (int(key),)).fetchone()
             if row is None:
                 row = self.execute(_CASE_SELECT + " WHERE ref = ?" + lock, (key,)).fetchone()
