@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..run import facts as fact_values
 from .common import emit_json, fail, json_option, processes_folder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..model import Process
+    from ..run.explore import Step
 
 #: Steps of a path shown per line at most in text output.
 _LIMIT_TEXT = 40
@@ -175,7 +181,6 @@ def write_scenarios(result: Any, path: Path, folder: Path, with_paths: bool) -> 
     import yaml
 
     from ..outputs import OutputError, check_output, write_output
-    from ..run.explore import scenario_of
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -235,3 +240,34 @@ def write_scenarios(result: Any, path: Path, folder: Path, with_paths: bool) -> 
 def _schema_ref(folder: Path) -> str:
     schema = Path(__file__).resolve().parent.parent.parent / "schemas" / "scenario.schema.json"
     return os.path.relpath(schema, folder.resolve())
+
+
+def scenario_of(
+    process: Process,
+    steps: list[Step],
+    title: str,
+    description: str,
+    process_ref: str,
+    states: list[str],
+    facts: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A scenario document (as ``cspr scenario run`` reads it) that replays ``steps``
+    and expects the case to end in ``states`` (innermost) with ``facts``."""
+    opening = steps[0]
+    document: dict[str, Any] = {
+        "scenario": title,
+        "description": description,
+        "process": process_ref,
+        "opened_on": opening.on.isoformat(),
+    }
+    if opening.facts:
+        document["facts"] = {k: fact_values.to_json(v) for k, v in opening.facts.items()}
+    played: list[dict[str, Any]] = []
+    for step in steps[1:]:
+        played.append(step.as_json())
+    expect: dict[str, Any] = {"states": list(states)}
+    if facts:
+        expect["facts"] = {k: v for k, v in facts.items()}
+    played.append({"expect": expect})
+    document["steps"] = played
+    return document

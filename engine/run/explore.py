@@ -39,7 +39,6 @@ from typing import Any
 
 from ..conditions import Compare, Context, Expression, ListValue, Literal, Name
 from ..conditions.syntax import walk
-from ..frozen import replace
 from ..model import Before, Process, Property, Transition, rule_bases
 from . import facts as fact_values
 from . import interpreter
@@ -861,38 +860,6 @@ def explore(
     return Explorer(process, opened_on).run(limit)
 
 
-def scenario_of(
-    process: Process,
-    steps: list[Step],
-    title: str,
-    description: str,
-    process_ref: str,
-    states: list[str],
-    facts: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A scenario document (as ``cspr scenario run`` reads it) that replays ``steps``
-    and expects the case to end in ``states`` (innermost) with ``facts``."""
-    opening = steps[0]
-    document: dict[str, Any] = {
-        "scenario": title,
-        "description": description,
-        "process": process_ref,
-        "opened_on": opening.on.isoformat(),
-    }
-    if opening.facts:
-        document["facts"] = {k: fact_values.to_json(v) for k, v in opening.facts.items()}
-    played: list[dict[str, Any]] = []
-    for step in steps[1:]:
-        played.append(step.as_json())
-    expect: dict[str, Any] = {"states": list(states)}
-    if facts:
-        expect["facts"] = {k: v for k, v in facts.items()}
-    played.append({"expect": expect})
-    document["steps"] = played
-    del process
-    return document
-
-
 __all__ = [
     "DEFAULT_MAX",
     "Checked",
@@ -902,6 +869,4 @@ __all__ = [
     "Unreachable",
     "default_opening",
     "explore",
-    "replace",
-    "scenario_of",
 ]

@@ -417,9 +417,8 @@ class Store:
         lock = self.dialect.lock_case if self._writing else ""
         with self._one_moment():
             row = None
-            if (
-                key.isascii() and key.isdigit() and len(key) < 10
-            ):  # a longer number is no id (ids are INTEGER)
+            # An id is 1 to 9 digits 0-9 (ids are INTEGER: a longer number is none).
+            if key.isascii() and key.isdigit() and len(key) < 10:
                 row = self.execute(_CASE_SELECT + " WHERE id = ?" + lock, (int(key),)).fetchone()
             if row is None:
                 row = self.execute(_CASE_SELECT + " WHERE ref = ?" + lock, (key,)).fetchone()
