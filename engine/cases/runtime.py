@@ -318,7 +318,6 @@ class Runtime:
         _check_words(by, note)
         with self.store.transaction() as db:
             before = self._find(key)
-            _check_open(before, on)
             process = self.process_of(before)
             typed = typed_facts(process, facts)
             row = _input_row(before.revision + 1, on, by, action, event, note, typed)
@@ -357,8 +356,6 @@ class Runtime:
             rows = self.store.history(before.id)
             target = _correctable(rows, revision)
             typed = typed_facts(process, facts or {})
-            if typed and target.action == "set":
-                pass  # a set's facts are what it is about
             row = replace(
                 _input_row(
                     before.revision + 1,
@@ -453,7 +450,7 @@ class Runtime:
         )
 
     def _as_it_stood(self, core: Core, record: CaseRecord, as_of: dt.date) -> CaseRecord:
-        rows = [r for r in self.store.history(record.id)]
+        rows = self.store.history(record.id)
         entries, withdrawn = entries_of(rows)
         earlier = [e for e in entries if e.on <= as_of]
         if withdrawn or not earlier:
@@ -783,18 +780,6 @@ def _one_line(error: BaseException) -> str:
     """An error in one line, for a report that goes on to the next case."""
     text = " ".join(str(error).split())
     return text or type(error).__name__
-
-
-def _check_open(record: CaseRecord, on: dt.date) -> None:
-    if record.withdrawn:
-        raise Refused(f"case {record.id} was withdrawn (opened in error); it takes no entries")
-    if record.closed_on is not None and on.isoformat() >= record.closed_on:
-        raise Refused(
-            f"case {record.id} closed on {record.closed_on}; it takes no entries after that "
-            "(a correction can still be recorded: cspr case correct)"
-        )
-    if on.isoformat() < record.opened_on:
-        raise Refused(f"{on.isoformat()} is before the case was opened ({record.opened_on})")
 
 
 def _correctable(rows: list[HistoryRow], revision: int) -> HistoryRow:

@@ -136,8 +136,10 @@ def case_correct(ctx, case_key, revision, reason, on, facts, void, by) -> None:
     other facts (--fact), or not at all (--void; voiding revision 1 withdraws a case
     opened in error).
 
-    The correction is a new history row pointing at REV, which stays as it was; the case
-    is derived again, and refused if a later entry could then no longer be taken.
+    Each --fact replaces that fact's value in the entry (its other facts stay as they
+    were). The correction is a new history row pointing at REV, which stays as it was;
+    the case is derived again, and refused if a later entry could then no longer be
+    taken. A later correction of the same revision replaces an earlier one.
 
     \b
     Examples:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..run import facts as fact_values
 from .common import emit_json, fail, json_option, processes_folder
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -253,6 +252,8 @@ def scenario_of(
 ) -> dict[str, Any]:
     """A scenario document (as ``cspr scenario run`` reads it) that replays ``steps``
     and expects the case to end in ``states`` (innermost) with ``facts``."""
+    from ..run import facts as fact_values
+
     opening = steps[0]
     document: dict[str, Any] = {
         "scenario": title,

@@ -191,8 +191,8 @@ class Core:
         on = entry.on
         if before.closed_on is not None and before.closed_on <= on.isoformat():
             raise Refused(
-                f"the case closed on {before.closed_on} and takes no more entries; "
-                "a correction can still be recorded (cspr case correct)"
+                f"the case closed on {before.closed_on}; it takes no entries after that "
+                "(a correction can still be recorded: cspr case correct)"
             )
         moved = self.clock(before, on)
         case = moved.case
