@@ -225,3 +225,31 @@ def test_diff_refuses_what_it_cannot_find():
     result = run("process", "diff", "cspr@2019", "cspr@2023")
     assert result.exit_code == 1
     assert "no process file in" in result.output and "is cspr@2019" in result.output
+
+
+# -- the 2023 edition's properties ----------------------------------------------------------
+
+
+def test_2023_properties_are_sourced_and_include_the_care_leaver_route():
+    from cspr_engine.format.loader import load_process
+
+    process = load_process(PROCESSES / "cspr-2023.yaml")
+    properties = process.properties
+    assert len(properties) >= 5
+    assert all(p.source in process.sources for p in properties.values())
+    route = properties["no_rapid_review_for_an_adult_care_leavers_death_alone"]
+    assert route.source == "wt2023_care_leavers" and route.kind == "invariant"
+
+
+def test_the_care_leaver_property_fails_when_an_adult_is_taken_for_a_child(tmp_path):
+    # A copy in which a care leaver aged 18 to 29 counts as a child: the rapid review
+    # starts for an adult care leaver's death, and the property says so at the opening.
+    from cspr_engine.format.loader import load_process
+    from cspr_engine.run.explore import explore
+
+    text = (PROCESSES / "cspr-2023.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "cspr-2023.yaml"
+    broken.write_text(text.replace('"age is not set or age < 18"', '"age is not set or age < 30"'))
+    result = explore(load_process(broken), limit=300)
+    failing = {c.property.id for c in result.properties if not c.holds}
+    assert failing == {"no_rapid_review_for_an_adult_care_leavers_death_alone"}
