@@ -68,7 +68,16 @@ def test_plan_maps_same_ids_and_marks_new_facts_required(folder, tmp_path):
     text = result.output
     assert text.startswith("# yaml-language-server: $schema=../schemas/migration.schema.json")
     assert "  rapid_review_under_way: rapid_review_under_way\n" in text
-    assert "  rapid_review: keep  # both: 15 working days from aware_on\n" in text
+    # Each deadline by the step that holds it: cspr has rapid_review in two steps.
+    assert (
+        "  rapid_review_under_way.rapid_review: keep  # both: 15 working days from aware_on\n"
+        in (text)
+    )
+    late = (
+        "  rapid_review_late.rapid_review: keep  # both: 15 working days from became_notifiable_on"
+    )
+    assert late + "\n" in text
+    assert "  notifying_panel.notify_panel: keep  # both: 5 working days from aware_on\n" in text
     assert "  care_leaver:  # boolean" in text and "    required: true" in text
     assert "null" not in text.split("states:")[1].split("deadlines:")[0]
 
@@ -89,12 +98,16 @@ def test_a_plan_with_mistakes_is_refused_at_its_lines(folder, tmp_path):
     text = text.replace(
         "  rapid_review_under_way: rapid_review_under_way", "  rapid_review_under_way: rapid_reviw"
     )
-    text = text.replace("  notify_panel: keep", "  notify_panel: sometimes")
+    text = text.replace(
+        "  notifying_panel.notify_panel: keep", "  notifying_panel.notify_panel: sometimes"
+    )
     plan.write_text(text, encoding="utf-8")
     result = run(folder, db, "migrate", str(plan), "--all", "--dry-run")
     assert result.exit_code == 1
     assert "plan.yaml:" in result.output and "sometimes" in result.output
-    text = text.replace("  notify_panel: sometimes", "  notify_panel: keep")
+    text = text.replace(
+        "  notifying_panel.notify_panel: sometimes", "  notifying_panel.notify_panel: keep"
+    )
     plan.write_text(text, encoding="utf-8")
     result = run(folder, db, "migrate", str(plan), "--all", "--dry-run")
     assert result.exit_code == 1
@@ -133,9 +146,14 @@ def test_dry_run_says_ok_or_refused_and_changes_nothing(folder, tmp_path):
     assert report["dry_run"] and report["would_move"] == 2 and report["refused"] == 0
     first = report["cases"][0]
     assert first["ok"] and "checking_looked_after_status" in first["steps_after"]
-    assert {"deadline": "rapid_review", "due_before": "2023-12-22", "due_after": "2023-12-22"} in (
-        first["deadlines"]
-    )
+    assert {
+        "step": "rapid_review_under_way",
+        "deadline": "rapid_review",
+        "due_before": "2023-12-22",
+        "due_after": "2023-12-22",
+    } in first["deadlines"]
+    text = run(folder, db, "migrate", str(plan), "--all", "--dry-run", "--on", "2024-01-08").output
+    assert "     rapid_review_under_way.rapid_review: due 2023-12-22 → 2023-12-22 (same)\n" in text
     assert history(folder, db, "D-1") == before
     assert show(folder, db, "D-1")["version"] == "2018"
 
@@ -215,16 +233,24 @@ def test_a_deadline_falling_into_the_past_is_refused_unless_kept(folder, tmp_pat
     new.write_text(text.replace("within: 15 working days", "within: 5 working days"))
     open_2018(folder, db, "R-1", "2023-12-01")
     plan = reviewed_plan(folder, db, tmp_path / "p.yaml")
-    assert "  rapid_review: recompute  # 15 working days" in plan.read_text(encoding="utf-8")
+    text = plan.read_text(encoding="utf-8")
+    assert "  rapid_review_under_way.rapid_review: recompute  # 15 working days" in text
     result = run(
         folder, db, "migrate", str(plan), "--case", "R-1", "--dry-run", "--on", "2023-12-18"
     )
     assert result.exit_code == 1
-    assert "rapid_review would be due 2023-12-08 under the new rules, before the move on" in (
+    assert (
+        "rapid_review_under_way.rapid_review would be due 2023-12-08 under the new rules, before "
+        "the move on"
+    ) in result.output
+    assert "keep its due date in the plan (rapid_review_under_way.rapid_review: keep)" in (
         result.output
     )
     plan.write_text(
-        plan.read_text(encoding="utf-8").replace("rapid_review: recompute", "rapid_review: keep")
+        text.replace(
+            "rapid_review_under_way.rapid_review: recompute",
+            "rapid_review_under_way.rapid_review: keep",
+        )
     )
     result = run(
         folder, db, "migrate", str(plan), "--case", "R-1", "--on", "2023-12-18", "--reason", "x"
@@ -253,3 +279,115 @@ def test_a_move_needs_a_reason_and_cases(folder, tmp_path):
     plan = reviewed_plan(folder, db, tmp_path / "p.yaml")
     assert "needs a reason" in run(folder, db, "migrate", str(plan), "--all").output
     assert "say which cases" in run(folder, db, "migrate", str(plan), "--dry-run").output
+
+
+# -- deadlines named by their step ----------------------------------------------------------
+
+
+def test_two_deadlines_of_one_id_are_planned_each_in_its_own_step(folder, tmp_path):
+    # Only the rapid review of an incident found notifiable later changes: the plan keeps
+    # the one and works the other out again, and a case is moved by the line for its step.
+    db = tmp_path / "c.db"
+    new = folder / "cspr-2023.yaml"
+    text = new.read_text(encoding="utf-8")
+    late = "within: 15 working days\n                        from: became_notifiable_on"
+    assert text.count(late) == 1
+    new.write_text(text.replace(late, late.replace("15", "10")))
+    open_2018(folder, db, "S-1", "2023-12-01")
+    plan = reviewed_plan(folder, db, tmp_path / "p.yaml").read_text(encoding="utf-8")
+    assert (
+        "  rapid_review_under_way.rapid_review: keep  # both: 15 working days from aware_on\n"
+        in (plan)
+    )
+    assert (
+        "  rapid_review_late.rapid_review: recompute  # 15 working days from became_notifiable_on"
+        " → 10 working days from became_notifiable_on\n"
+    ) in plan
+    result = run(folder, db, "migrate", str(tmp_path / "p.yaml"), "--case", "S-1", "--on",
+                 "2024-01-08", "--reason", "WT 2023")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rapid = [d for d in show(folder, db, "S-1")["deadlines"] if d["name"] == "rapid_review"][0]
+    assert rapid["due"] == "2023-12-22"
+    spec = history(folder, db, "S-1")[-1]["facts_given"]["migrate"]
+    assert spec["deadlines"]["rapid_review_under_way.rapid_review"] == "keep"
+    assert spec["deadlines"]["rapid_review_late.rapid_review"] == "recompute"
+    assert run(folder, db, "case", "verify", "S-1").exit_code == 0
+
+
+def test_a_plan_written_before_is_read_where_its_deadline_ids_are_unambiguous(folder, tmp_path):
+    db = tmp_path / "c.db"
+    open_2018(folder, db, "B-1", "2023-12-01")
+    plan = reviewed_plan(folder, db, tmp_path / "p.yaml")
+    text = plan.read_text(encoding="utf-8")
+    # As the plan was written before: deadline ids alone.
+    old = text.replace("  sending_report.send_report: keep", "  send_report: keep")
+    plan.write_text(old, encoding="utf-8")
+    result = run(folder, db, "migrate", str(plan), "--all", "--dry-run", "--on", "2024-01-08")
+    assert result.exit_code == 0, result.output
+    ambiguous = old.replace("  rapid_review_under_way.rapid_review: keep", "  rapid_review: keep")
+    ambiguous = ambiguous.replace("  rapid_review_late.rapid_review: keep\n", "")
+    plan.write_text(ambiguous, encoding="utf-8")
+    result = run(folder, db, "migrate", str(plan), "--all", "--dry-run", "--on", "2024-01-08")
+    assert result.exit_code == 1
+    line = next(
+        i for i, t in enumerate(ambiguous.splitlines(), 1) if t.startswith("  rapid_review:")
+    )
+    assert (
+        f"p.yaml:{line}:3: 'rapid_review' is ambiguous: cspr 2018 has a deadline rapid_review in 2 "
+        "steps (rapid_review_late, rapid_review_under_way); write one line for each, as "
+        "STEP.rapid_review (e.g. rapid_review_late.rapid_review)"
+    ) in result.output
+    assert "nothing was changed" in result.output
+
+
+def test_deadline_keys_that_name_nothing_are_refused_at_their_lines(folder, tmp_path):
+    db = tmp_path / "c.db"
+    open_2018(folder, db, "K-1", "2023-12-01")
+    plan = reviewed_plan(folder, db, tmp_path / "p.yaml")
+    text = plan.read_text(encoding="utf-8")
+    text = text.replace("  sending_report.send_report: keep", "  sending_reprot.send_report: keep")
+    text = text.replace(
+        "  notifying_panel.notify_panel: keep", "  notifying_panel.notify_partners: keep"
+    )
+    # A step mapped where the deadline is not: nothing to keep there.
+    text = text.replace(
+        "  rapid_review_late: rapid_review_late", "  rapid_review_late: local_decision_due"
+    )
+    plan.write_text(text, encoding="utf-8")
+    result = run(folder, db, "migrate", str(plan), "--all", "--dry-run")
+    assert result.exit_code == 1
+    out = result.output
+    assert "'sending_reprot' is not a step of cspr 2018 — did you mean 'sending_report'?" in out
+    assert "step 'notifying_panel' of cspr 2018 has no deadline 'notify_partners'" in out
+    assert (
+        "'local_decision_due' of cspr 2023 (where 'rapid_review_late' goes) has no deadline "
+        "'rapid_review'"
+    ) in out
+    # A key not written STEP.deadline is refused by the plan's schema, at its line.
+    bad = plan.read_text(encoding="utf-8").replace(
+        "  local_report_online.keep_report_public: keep", "  Local Report.keep: keep"
+    )
+    plan.write_text(bad, encoding="utf-8")
+    result = run(folder, db, "migrate", str(plan), "--all", "--dry-run")
+    assert result.exit_code == 1
+    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "Local Report" in t)
+    assert f"p.yaml:{line}:3: " in result.output
+    assert "A key here is STEP.deadline" in result.output
+
+
+def test_a_migration_recorded_before_says_a_deadline_for_every_step():
+    # History rows written before deadlines were named by step replay as they were taken.
+    from cspr_engine.run.migration import Migration, choice_for
+
+    older = Migration(
+        "a" * 64, "b" * 64, "2018", "2023", "c" * 64, deadlines={"rapid_review": "keep"}
+    )
+    assert choice_for(older, "rapid_review_late", "rapid_review") == "keep"
+    assert choice_for(older, "rapid_review_under_way", "rapid_review") == "keep"
+    assert choice_for(older, "notifying_panel", "notify_panel") == "recompute"
+    named = Migration(
+        "a" * 64, "b" * 64, "2018", "2023", "c" * 64,
+        deadlines={"rapid_review_late.rapid_review": "keep"},
+    )  # fmt: skip
+    assert choice_for(named, "rapid_review_late", "rapid_review") == "keep"
+    assert choice_for(named, "rapid_review_under_way", "rapid_review") == "recompute"

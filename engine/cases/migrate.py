@@ -4,8 +4,12 @@ and the move itself (a ``migrate`` input, :mod:`engine.run.migration`).
 A plan (``cspr migrate plan FROM TO``) says, for a policy lead to review: the two texts
 (process, version, hash); where each step of the old text goes in the new (same ids map
 to themselves; a step with no counterpart is listed for the author to map); for each
-deadline, whether an open one keeps its due date or is worked out again under the new
-rules; and the facts the new version needs, with a default or marked as required. It
+deadline, named by the step that holds it (``STEP.deadline``: a process may have a
+deadline of one id in several steps), whether an open one keeps its due date or is
+worked out again under the new rules; and the facts the new version needs, with a
+default or marked as required. A plan written before deadlines were named by step says
+the id alone: read where one step of the old text has that deadline, refused at its line
+where several do. It
 has its own JSON Schema (``schemas/migration.schema.json``) and is checked like a
 process file, every problem at its line.
 """
@@ -26,7 +30,7 @@ from ..frozen import Frozen, field, replace
 from ..model import Process
 from ..problems import Location, Problem
 from ..resources import shipped
-from ..run.migration import KEY, Migration
+from ..run.migration import KEY, Migration, deadline_key
 from ..run.record import Core
 from ..run.records import CaseRecord, HistoryRow
 from .runtime import Refused, Runtime, _check_words, _input_row, _now, record_input
@@ -135,7 +139,7 @@ class Plan(Frozen):
     new: Text
     #: Old step → new step; None: no counterpart yet (a case in it is refused).
     states: Mapping[str, str | None]
-    #: Deadline id → "keep" or "recompute".
+    #: ``STEP.deadline`` (the old text's step) → "keep" or "recompute".
     deadlines: Mapping[str, str]
     #: Fact id → {"default": value} or {"required": True}.
     facts: Mapping[str, Mapping[str, Any]]
@@ -161,17 +165,19 @@ class Plan(Frozen):
 
 def make_plan(old: Text, new: Text) -> Plan:
     """A first plan: same ids map to themselves, steps with no counterpart left for the
-    author; each deadline kept where its rule is the same and worked out again where it
-    changed; each fact the new version has and the old does not, marked as required."""
+    author; each deadline (by its step) kept where its rule in the step it maps to is the
+    same and worked out again where it changed; each fact the new version has and the old
+    does not, marked as required."""
     states: dict[str, str | None] = {
         s: (s if s in new.process.states else None) for s in old.process.states
     }
     deadlines: dict[str, str] = {}
-    new_rules = {d.id: d.rule for d in new.process.deadlines()}
     for deadline in old.process.deadlines():
-        if deadline.id in new_rules:
-            same = new_rules[deadline.id] == deadline.rule
-            deadlines[deadline.id] = "keep" if same else "recompute"
+        target = states.get(deadline.state)
+        after = new.process.deadline(target, deadline.id) if target is not None else None
+        if after is not None:
+            same = after.rule == deadline.rule
+            deadlines[deadline_key(deadline.state, deadline.id)] = "keep" if same else "recompute"
     facts = {
         name: {"required": True} for name in new.process.facts if name not in old.process.facts
     }
@@ -201,16 +207,22 @@ def plan_yaml(plan: Plan) -> str:
         comment = "" if target is not None else "  # no step of this id in the new text: map it"
         out.append(f"  {state}: {target if target is not None else 'null'}{comment}")
     out += [
-        "# For each deadline an open case may have: keep its due date, or recompute it",
-        "# under the new rules (a due date that would fall into the past is refused).",
-        "deadlines:",
+        "# For each deadline an open case may have, as STEP.deadline (the step of the old",
+        "# text that holds it): keep its due date, or recompute it under the new rules (a",
+        "# due date that would fall into the past is refused).",
+        "deadlines:" + ("" if plan.deadlines else " {}"),
     ]
-    old_rules = {d.id: d.rule for d in old.process.deadlines()}
-    new_rules = {d.id: d.rule for d in new.process.deadlines()}
-    for name, choice in plan.deadlines.items():
-        a, b = rule_words(old_rules[name]), rule_words(new_rules[name])
+    for key, choice in plan.deadlines.items():
+        state, _, name = key.partition(".")
+        before = old.process.deadline(state, name)
+        target = plan.states.get(state)
+        after = new.process.deadline(target, name) if target is not None else None
+        if before is None or after is None:
+            out.append(f"  {key}: {choice}")
+            continue
+        a, b = rule_words(before.rule), rule_words(after.rule)
         said = f"both: {a}" if a == b else f"{a} → {b}"
-        out.append(f"  {name}: {choice}  # {said}")
+        out.append(f"  {key}: {choice}  # {said}")
     out += [
         "# Facts the new text has and the old does not: give a default, or mark it",
         "# required (a case without it is refused), or delete it if a case may go without.",
@@ -304,13 +316,15 @@ def read_plan(path: str | Path, folder: Path, store: Callable[[], Any] | None = 
     old, new = texts
     assert old is not None and new is not None
     problems += _check_ids(document, data, old.process, new.process)
+    deadlines, wrong = _deadline_keys(document, data, old.process, new.process)
+    problems += wrong
     if problems:
         raise PlanError(problems)
     return Plan(
         old,
         new,
         dict(data.get("states") or {}),
-        dict(data.get("deadlines") or {}),
+        deadlines,
         {k: dict(v) for k, v in (data.get("facts") or {}).items()},
         hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         file=file,
@@ -339,22 +353,6 @@ def _check_ids(document: Any, data: Mapping[str, Any], old: Process, new: Proces
                     + did_you_mean(target, new.states),
                 )
             )
-    new_deadlines = {d.id for d in new.deadlines()}
-    old_deadlines = {d.id for d in old.deadlines()}
-    for name in data.get("deadlines") or {}:
-        if name not in new_deadlines or name not in old_deadlines:
-            which = (
-                f"{old.id} {old.version}"
-                if name not in old_deadlines
-                else f"{new.id} {new.version}"
-            )
-            problems.append(
-                Problem(
-                    document.where(("deadlines", name), key=True),
-                    f"'{name}' is not a deadline of {which}"
-                    + did_you_mean(name, new_deadlines & old_deadlines),
-                )
-            )
     for name, spec in (data.get("facts") or {}).items():
         if name not in new.facts:
             problems.append(
@@ -370,6 +368,81 @@ def _check_ids(document: Any, data: Mapping[str, Any], old: Process, new: Proces
             except fact_values.FactError as error:
                 problems.append(Problem(document.where(("facts", name, "default")), str(error)))
     return problems
+
+
+def _deadline_keys(
+    document: Any, data: Mapping[str, Any], old: Process, new: Process
+) -> tuple[dict[str, str], list[Problem]]:
+    """The plan's deadlines by ``STEP.deadline``, and the problems with its keys.
+
+    A key names a deadline of a step of the old text; the step it maps to in the new
+    text (by the plan's ``states``, else the same id) must have a deadline of that id,
+    unless the plan maps it nowhere (a case in it is refused anyway). A key without a
+    step (a plan written before) is read where one step of the old text has that
+    deadline, and refused where several do, at its line."""
+    from ..problems import did_you_mean
+
+    mapping = data.get("states") or {}
+    named = {deadline_key(d.state, d.id) for d in old.deadlines()}
+    holders: dict[str, list[str]] = {}
+    for deadline in old.deadlines():
+        holders.setdefault(deadline.id, []).append(deadline.state)
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for key, choice in (data.get("deadlines") or {}).items():
+        where = document.where(("deadlines", key), key=True)
+        state, dot, name = key.partition(".")
+        if not dot:
+            name, steps = key, holders.get(key, [])
+            if not steps:
+                problems.append(
+                    Problem(
+                        where,
+                        f"'{key}' is not a deadline of {old.id} {old.version}"
+                        + did_you_mean(key, holders),
+                    )
+                )
+                continue
+            if len(steps) > 1:
+                problems.append(
+                    Problem(
+                        where,
+                        f"'{key}' is ambiguous: {old.id} {old.version} has a deadline {key} in "
+                        f"{len(steps)} steps ({', '.join(steps)}); write one line for each, "
+                        f"as STEP.{key} (e.g. {deadline_key(steps[0], key)})",
+                    )
+                )
+                continue
+            state = steps[0]
+        elif key not in named:
+            if state not in old.states:
+                message = f"'{state}' is not a step of {old.id} {old.version}" + did_you_mean(
+                    state, old.states
+                )
+            else:
+                message = f"step '{state}' of {old.id} {old.version} has no deadline '{name}'"
+                message += did_you_mean(key, named)
+            problems.append(Problem(where, message))
+            continue
+        qualified = deadline_key(state, name)
+        target = mapping.get(state, state if state in new.states else None)
+        if target is not None and new.deadline(target, name) is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"'{target}' of {new.id} {new.version} (where '{state}' goes) has no "
+                    f"deadline '{name}': an open one is closed on the move, so there is "
+                    "nothing to keep or recompute; delete this line",
+                )
+            )
+            continue
+        if qualified in out:
+            problems.append(
+                Problem(where, f"'{key}' says again what an earlier line says for {qualified}")
+            )
+            continue
+        out[qualified] = choice
+    return out, problems
 
 
 def _text_by_hash(hash_: str, folder: Path, store: Callable[[], Any] | None) -> Text | None:
@@ -400,8 +473,10 @@ class Verdict(Frozen):
     reasons: tuple[str, ...] = ()
     steps_before: tuple[str, ...] = ()
     steps_after: tuple[str, ...] = ()
-    #: (deadline, due before, due after), each due an ISO date or None.
-    deadlines: tuple[tuple[str, str | None, str | None], ...] = ()
+    #: (step, deadline, due before, due after) for each open deadline, each due an ISO
+    #: date or None; the step is the old text's (as the plan names it, ``STEP.deadline``),
+    #: or the new text's for a deadline the move arms.
+    deadlines: tuple[tuple[str, str, str | None, str | None], ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
@@ -417,7 +492,8 @@ class Verdict(Frozen):
             "steps_before": list(self.steps_before),
             "steps_after": list(self.steps_after),
             "deadlines": [
-                {"deadline": name, "due_before": a, "due_after": b} for name, a, b in self.deadlines
+                {"step": step, "deadline": name, "due_before": a, "due_after": b}
+                for step, name, a, b in self.deadlines
             ],
             "notes": list(self.notes),
         }
@@ -524,9 +600,16 @@ def verdict(runtime: Runtime, moved: Moved, plan: Plan) -> Verdict:
     before, after = moved.before, moved.after
     old = plan.old.process
     new = plan.new.process if after is not None else old
-    due_before = {r.name: r.due for r in before.deadlines if r.status == "open"}
-    due_after = {r.name: r.due for r in after.deadlines if r.status == "open"} if after else {}
-    names = list(dict.fromkeys([*due_before, *due_after]))
+    due_after = {
+        (r.state, r.name): r.due for r in (after.deadlines if after else ()) if r.status == "open"
+    }
+    rows: list[tuple[str, str, str | None, str | None]] = []
+    for row in before.deadlines:
+        if row.status != "open":
+            continue
+        target = plan.states.get(row.state, row.state if row.state in new.states else None)
+        rows.append((row.state, row.name, row.due, due_after.pop((target or "", row.name), None)))
+    rows += [(state, name, None, due) for (state, name), due in due_after.items()]
     return Verdict(
         before.id,
         before.ref,
@@ -534,7 +617,7 @@ def verdict(runtime: Runtime, moved: Moved, plan: Plan) -> Verdict:
         moved.reasons,
         tuple(_leaves(runtime, before)),
         tuple(new.leaves(after.states)) if after is not None else (),
-        tuple((n, due_before.get(n), due_after.get(n)) for n in names),
+        tuple(rows),
     )
 
 

@@ -140,9 +140,11 @@ def migrate_plan(ctx: click.Context, old: str, new: str, output: str | None) -> 
 
     FROM and TO as for `cspr process diff` (cspr@2018, a file, a stored hash). Same ids
     map to themselves; steps with no counterpart are listed as null for the author to
-    map; each deadline is kept where its rule is the same and worked out again where it
-    changed; each fact the new version adds is marked required (give a default instead
-    where one is right). The plan validates against schemas/migration.schema.json.
+    map; each deadline, named STEP.deadline by the step of FROM that holds it (one id
+    can be a deadline of several steps), is kept where its rule is the same and worked
+    out again where it changed; each fact the new version adds is marked required (give
+    a default instead where one is right). The plan validates against
+    schemas/migration.schema.json.
 
     \b
     Example:
@@ -284,6 +286,6 @@ def _echo_verdict(result: Any, plan: Any) -> None:
     was = [old.states[s].label for s in result.steps_before if s in old.states]
     click.echo(f"     steps before: {', '.join(was)}")
     click.echo(f"     steps after:  {', '.join(new.states[s].label for s in result.steps_after)}")
-    for name, before, after in result.deadlines:
+    for step, name, before, after in result.deadlines:
         same = "" if before != after else " (same)"
-        click.echo(f"     {name}: due {before or '-'} → {after or '-'}{same}")
+        click.echo(f"     {step}.{name}: due {before or '-'} → {after or '-'}{same}")

@@ -15,7 +15,10 @@ Moving a case, on the day of the move (the old text's clock first brought up to 
   without it.
 - **Deadlines**: an open one keeps its due date (``keep``, where its rule changed: its
   explanation then says so and it is not worked out again) or is worked out again under
-  the new rule (``recompute``); one the new text does not have in that step is closed
+  the new rule (``recompute``), as the plan says for it by the step of the old text that
+  holds it (``STEP.deadline``: one process may have a deadline of the same id in several
+  steps; a migration recorded before says the id alone, for that deadline in every
+  step, and is replayed so); one the new text does not have in that step is closed
   (``lapsed``, or ``missed`` if it had already passed undone); one the new text adds to a
   step the case is in is armed on the day of the move. A due date that would fall before
   the move without having been passed under the old text refuses the move: it would be
@@ -48,6 +51,8 @@ class Migration(Frozen):
     #: SHA-256 of the plan file's text.
     plan: str
     states: Mapping[str, str | None] = field(default_factory=dict)
+    #: ``STEP.deadline`` (:func:`deadline_key`) → "keep" or "recompute"; a key without a
+    #: step (written before steps were named) stands for the deadline in every step.
     deadlines: Mapping[str, str] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     required: tuple[str, ...] = ()
@@ -80,6 +85,20 @@ class Migration(Frozen):
 
 #: The key of a ``migrate`` row's ``facts_given`` that holds the migration.
 KEY = "migrate"
+
+
+def deadline_key(state: str, deadline: str) -> str:
+    """How a plan and a migration name a deadline: ``STEP.deadline``, the step of the
+    old text that holds it (a process may have a deadline of one id in several steps)."""
+    return f"{state}.{deadline}"
+
+
+def choice_for(migration: Migration, state: str, deadline: str) -> str:
+    """What ``migration`` says for an open ``deadline`` of the old text's ``state``: by
+    ``STEP.deadline``, else by the id alone (a migration recorded before steps were
+    named), else ``recompute``."""
+    said = migration.deadlines.get(deadline_key(state, deadline))
+    return said or migration.deadlines.get(deadline, "recompute")
 
 
 class NotMoved(Exception):
@@ -130,7 +149,10 @@ def move(
         if rule is None:
             status = "missed" if row.due is not None and row.due < iso else "lapsed"
             deadlines.append(replace(row, status=status, closed_on=iso))
-            notes.append(f"{row.name}: {status} (the new text has no such deadline there)")
+            notes.append(
+                f"{deadline_key(row.state, row.name)}: {status} (the new text has no such "
+                "deadline there)"
+            )
             continue
         assert target is not None
         have.add((target, row.name))
@@ -142,13 +164,14 @@ def move(
             if (state, deadline.id) in have:
                 continue
             due, explanation = due_of(deadline, iso, typed) if not reasons else (None, "")
+            key = deadline_key(state, deadline.id)
             if due is not None and due < iso:
                 reasons.append(
-                    f"{deadline.id} (new in {new.version}) would be due {due}, before the move "
+                    f"{key} (new in {new.version}) would be due {due}, before the move "
                     f"on {iso}: it would be overdue without ever having been pending"
                 )
             deadlines.append(DeadlineRow(state, deadline.id, iso, due, explanation))
-            notes.append(f"{deadline.id}: armed (due {due or 'not yet known'})")
+            notes.append(f"{key}: armed (due {due or 'not yet known'})")
     if reasons:
         raise NotMoved(reasons)
     moved = replace(
@@ -248,7 +271,8 @@ def _carried(
     """An open deadline carried into the new text."""
     iso = on.isoformat()
     before = old.deadline(row.state, row.name)
-    choice = migration.deadlines.get(row.name, "recompute")
+    key = deadline_key(row.state, row.name)
+    choice = choice_for(migration, row.state, row.name)
     if choice == "keep" and (before is None or before.rule != rule.rule):
         explanation = f"{KEPT}{old.id} {old.version} on the move to {migration.new_version}: "
         return replace(row, state=target, explanation=explanation + row.explanation)
@@ -257,11 +281,12 @@ def _carried(
     due, explanation = due_of(rule, row.armed_on, facts)
     if due is not None and due < iso and (row.due is None or row.due >= iso):
         reasons.append(
-            f"{row.name} would be due {due} under the new rules, before the move on {iso}, "
+            f"{key} would be due {due} under the new rules, before the move on {iso}, "
             f"though it was due {row.due or 'on a date not yet known'}: it would fall into the "
-            "past unnoticed; keep its due date in the plan, or move the case earlier"
+            f"past unnoticed; keep its due date in the plan ({key}: keep), or move the case "
+            "earlier"
         )
     if due != row.due:
-        notes.append(f"{row.name}: due {row.due or 'not known'} → {due or 'not known'}")
+        notes.append(f"{key}: due {row.due or 'not known'} → {due or 'not known'}")
     raised = row.raised_on if due is not None and due < iso else None
     return replace(row, state=target, due=due, explanation=explanation, raised_on=raised)
