@@ -8,6 +8,7 @@ import pickle
 import pytest
 from cspr_engine.conditions import (
     MAX_DEPTH,
+    MAX_EVAL_DEPTH,
     MAX_LENGTH,
     MAX_LIST_ITEMS,
     And,
@@ -660,3 +661,34 @@ def test_generated_expressions_evaluate_and_explain_without_raising(
     assert all(isinstance(reason, str) and reason for reason in reasons)
     assert (reasons == []) == (result is True)
     assert isinstance(describe(expr), str)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=expression_text,
+    facts=st.dictionaries(st.sampled_from(FACT_NAMES), fact_value),
+    condition=expression_text,
+    active=st.frozensets(st.sampled_from(FACT_NAMES)),
+)
+def test_compiled_and_walked_evaluations_agree(
+    text: str, facts: dict[str, object], condition: str, active: frozenset[str]
+) -> None:
+    # Guards are decided through compiled closures; the node-by-node walk (which the
+    # explanations use) is the reference they must always agree with.
+    from cspr_engine.conditions.evaluate import _Evaluator
+
+    expr = parse(text)
+    context = Context(facts=facts, conditions={"cond": parse(condition)}, active=active)
+    assert _Evaluator(context).decide(expr.tree) is _Evaluator(context).truth(expr.tree)
+
+
+@pytest.mark.parametrize("length", [MAX_EVAL_DEPTH - 3, MAX_EVAL_DEPTH - 1, MAX_EVAL_DEPTH + 5])
+def test_compiled_and_walked_agree_at_the_depth_limit(length: int) -> None:
+    from cspr_engine.conditions.evaluate import _Evaluator
+
+    conditions = {f"c{i}": parse(f"not c{i + 1}") for i in range(length)}
+    conditions[f"c{length}"] = parse("a")
+    for facts in ({"a": True}, {"a": False}, {}):
+        context = Context(facts=facts, conditions=conditions)
+        walked = _Evaluator(context).truth(parse("c0").tree)
+        assert _Evaluator(context).decide(parse("c0").tree) is walked

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Mapping
+from operator import methodcaller
 
 from ..frozen import Frozen, field
 from .syntax import (
@@ -89,7 +90,7 @@ class Expression(Frozen):
         ``decided`` keeps the named conditions decided on the way; give the same dict to
         evaluate several expressions against one context without deciding them again."""
         try:
-            return _Evaluator(ctx, decided).truth(self.tree)
+            return _Evaluator(ctx, decided).decide(self.tree)
         except RecursionError:  # pragma: no cover - belt and braces; depth is bounded
             return None
 
@@ -154,8 +155,9 @@ class _Evaluator:
             return None
         cycles = self.cycles
         self.stack.append(name)
+        truth, deepest = _compiled(tree)  # as decide(), a Python frame fewer a level
         try:
-            result = self.truth(tree)
+            result = truth(self) if self.depth + deepest < MAX_EVAL_DEPTH else self.truth(tree)
         finally:
             self.stack.pop()
         if self.cycles == cycles:
@@ -164,6 +166,41 @@ class _Evaluator:
         return result
 
     # evaluation
+
+    def decide(self, tree: Node) -> bool | None:
+        """The truth of a whole tree: compiled (:func:`_compiled`) when no part of it can
+        reach the depth limit from here, else walked node by node. Both give the same
+        answer; the compiled one only skips the per-node bookkeeping."""
+        truth, deepest = _compiled(tree)
+        if self.depth + deepest < MAX_EVAL_DEPTH:
+            return truth(self)
+        return self.truth(tree)
+
+    def value_at(self, name: str, offset: int) -> object:
+        """A name's value from inside a compiled tree, ``offset`` evaluation levels below
+        where the tree began (which is where a named condition's depth counts from)."""
+        tree = self.condition_tree(name)
+        if tree is None:
+            return self.fact(name)
+        base = self.depth
+        self.depth = base + offset
+        try:
+            result = self.condition(name, tree)
+        finally:
+            self.depth = base
+        return UNKNOWN if result is None else result
+
+    def is_set_at(self, name: str, offset: int) -> bool:
+        """``name is set`` from inside a compiled tree (see :meth:`value_at`)."""
+        tree = self.condition_tree(name)
+        if tree is None:
+            return self.fact(name) is not UNKNOWN
+        base = self.depth
+        self.depth = base + offset
+        try:
+            return self.condition(name, tree) is not None
+        finally:
+            self.depth = base
 
     def value(self, node: Node) -> object:
         """An operand's value, or ``UNKNOWN``."""
@@ -403,6 +440,109 @@ class _Evaluator:
         words = ORDER_WORDS[kind_of(left)][op]
         b = self.subject(node.right, right)
         return f"{a} is {'' if actual else 'not '}{words} {b}"
+
+
+# -- compiled trees ----------------------------------------------------------------------
+#
+# A guard is decided many times over (every event, every replay, every configuration
+# ``cspr explore`` visits), so each tree is turned once into nested closures that do what
+# :meth:`_Evaluator._truth` and :meth:`_Evaluator.value` do for it, without looking at
+# node kinds or counting depth on the way. Closures only: nothing is generated as text and
+# nothing from a process file is ever run as code. ``level`` is how many truth frames of
+# the walk enclose a node (the root's is 0); a named condition met at that level is
+# decided ``level + 1`` frames down, as the walk would.
+
+_Truth = Callable[["_Evaluator"], "bool | None"]
+_Value = Callable[["_Evaluator"], object]
+#: Compiled trees by the id of their root, the root kept so that its id is not reused.
+_COMPILED: dict[int, tuple[Node, _Truth, int]] = {}
+
+
+def _compiled(tree: Node) -> tuple[_Truth, int]:
+    """The tree's compiled truth, and the deepest level any of its truth frames is at."""
+    entry = _COMPILED.get(id(tree))
+    if entry is None or entry[0] is not tree:
+        levels = [0]
+        truth = _compile_truth(tree, 0, levels)
+        entry = _COMPILED[id(tree)] = (tree, truth, max(levels))
+    return entry[1], entry[2]
+
+
+def _compile_truth(node: Node, level: int, levels: list[int]) -> _Truth:
+    levels.append(level)
+    if isinstance(node, (Name, Literal, ListValue)):
+        value = _compile_value(node, level, levels)
+
+        def as_truth(ev: _Evaluator) -> bool | None:
+            found = value(ev)
+            return found if isinstance(found, bool) else None
+
+        return as_truth
+    if isinstance(node, Not):
+        operand = _compile_truth(node.operand, level + 1, levels)
+
+        def negation(ev: _Evaluator) -> bool | None:
+            inner = operand(ev)
+            return None if inner is None else not inner
+
+        return negation
+    if isinstance(node, (And, Or)):
+        operands = tuple(_compile_truth(o, level + 1, levels) for o in node.operands)
+        decisive = isinstance(node, Or)  # the value that settles it at once
+
+        def junction(ev: _Evaluator) -> bool | None:
+            result: bool | None = not decisive
+            for operand in operands:
+                current = operand(ev)
+                if current is decisive:
+                    return decisive
+                if current is None:
+                    result = None
+            return result
+
+        return junction
+    if isinstance(node, Compare):
+        left = _compile_value(node.left, level, levels)
+        right = _compile_value(node.right, level, levels)
+        op = node.op
+
+        def comparison(ev: _Evaluator) -> bool | None:
+            a = left(ev)
+            b = right(ev)
+            if a is UNKNOWN or b is UNKNOWN:
+                return None
+            return compare_values(op, a, b)
+
+        return comparison
+    if isinstance(node, IsSet):
+        is_set = methodcaller("is_set_at", node.name.name, level + 1)
+        if node.negated:
+            return lambda ev: not is_set(ev)
+        return is_set
+    if isinstance(node, IsActive):
+        is_active = methodcaller("is_active", node.name.name)
+        if node.negated:
+            return lambda ev: not is_active(ev)
+        return is_active
+    return lambda ev: None  # pragma: no cover - every node kind is handled above
+
+
+def _compile_value(node: Node, level: int, levels: list[int]) -> _Value:
+    if isinstance(node, Name):
+        return methodcaller("value_at", node.name, level + 1)  # no Python frame of its own
+    if isinstance(node, Literal):
+        constant = node.value
+        return lambda ev: constant
+    if isinstance(node, ListValue):
+        items = tuple(item.value for item in node.items)
+        return lambda ev: items
+    truth = _compile_truth(node, level + 1, levels)
+
+    def operand(ev: _Evaluator) -> object:
+        result = truth(ev)
+        return UNKNOWN if result is None else result
+
+    return operand
 
 
 # -- how deep an evaluation goes ----------------------------------------------------------

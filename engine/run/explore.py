@@ -293,6 +293,7 @@ class Explorer:
         self._asked_of: dict[tuple[str, ...], frozenset[str]] = {}
         self._ahead_of: dict[tuple[str, ...], tuple[list[Expression], list[str]]] = {}
         self._names: dict[str, frozenset[str]] = {}
+        self._facts: tuple[Any, dict[str, Any]] = (None, {})
 
     def _event_facts(self) -> dict[str, list[str]]:
         """For each event, the facts its transitions' conditions read (through named
@@ -310,6 +311,13 @@ class Explorer:
             ]
         return found
 
+    def facts_of(self, case: CaseRecord) -> dict[str, Any]:
+        """The case's facts as values (kept for the case last asked about: a
+        configuration's moves, key and invariants all read them)."""
+        if self._facts[0] is not case.facts:
+            self._facts = (case.facts, fact_values.from_json(self.process, case.facts))
+        return self._facts[1]
+
     # -- keys -------------------------------------------------------------------------
 
     def key(self, case: CaseRecord, monitors: tuple[bool, ...]) -> tuple:
@@ -320,7 +328,7 @@ class Explorer:
         reached), and a closed case can do nothing more: all closed cases are one."""
         if case.closed_on is not None:
             return ("closed",)
-        facts = fact_values.from_json(self.process, case.facts)
+        facts = self.facts_of(case)
         today = dt.date.fromisoformat(case.last_on)
         states = tuple(case.states)
         atoms = (
@@ -433,7 +441,7 @@ class Explorer:
             found = sorted({n + d for n in numbers for d in (-1, 0, 1)}) or [0, 1]
             return list(found)
         today = dt.date.fromisoformat(case.last_on)
-        facts = fact_values.from_json(self.process, case.facts)
+        facts = self.facts_of(case)
         dates = [today]
         for lit in sorted(v for v in literals if isinstance(v, dt.date)):
             dates += [lit - _DAY, lit, lit + _DAY]
@@ -455,7 +463,7 @@ class Explorer:
             node = nodes[state]
             if not node.children:
                 events.update(e for e in node.lineage_on if not e.startswith("done.state."))
-        facts = fact_values.from_json(self.process, case.facts)
+        facts = self.facts_of(case)
         context = self.context(case)
         for event in sorted(events, key=lambda e: self.event_order.get(e, 0)):
             if self._enabled(case, event, context):
@@ -533,7 +541,7 @@ class Explorer:
             if row.status == "open" and row.raised_on is None and row.due
         ]
         dates += [d for lit in self.marks.today_dates for d in (lit, lit + _DAY)]
-        facts = fact_values.from_json(self.process, case.facts)
+        facts = self.facts_of(case)
         for name in self.marks.partners.get("today", ()):
             value = facts.get(name)
             if isinstance(value, dt.date):
@@ -753,7 +761,7 @@ class Explorer:
                 verdict.why = f"{word}: {prop.condition.text} is {answer} here"
 
     def context(self, case: CaseRecord) -> Context:
-        facts = fact_values.from_json(self.process, case.facts)
+        facts = self.facts_of(case)
         return Context(
             {**facts, "today": dt.date.fromisoformat(case.last_on)},
             self.process.expressions,
