@@ -692,3 +692,44 @@ def test_compiled_and_walked_agree_at_the_depth_limit(length: int) -> None:
         context = Context(facts=facts, conditions=conditions)
         walked = _Evaluator(context).truth(parse("c0").tree)
         assert _Evaluator(context).decide(parse("c0").tree) is walked
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=expression_text,
+    condition=expression_text,
+    runs=st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(FACT_NAMES), fact_value),
+            st.frozensets(st.sampled_from(FACT_NAMES)),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_condition_memo_never_changes_an_answer(
+    text: str, condition: str, runs: list[tuple[dict[str, object], frozenset[str]]]
+) -> None:
+    # The interpreter keeps named conditions' answers by the facts they read; the same
+    # memo across many evaluations must answer as a fresh evaluation each time.
+    from cspr_engine.conditions import ConditionMemo
+
+    expr = parse(text)
+    conditions = {"cond": parse(condition)}
+    memo = ConditionMemo(conditions)
+    for facts, active in runs * 2:
+        fresh = expr.evaluate(Context(facts, conditions, active))
+        assert expr.evaluate(Context(facts, conditions, active, memo)) is fresh
+
+
+def test_the_memo_keeps_facts_apart_by_type_and_skips_conditions_on_steps() -> None:
+    from cspr_engine.conditions import ConditionMemo
+
+    conditions = {"one": parse("a == 1"), "here": parse("s is active and a == 1")}
+    memo = ConditionMemo(conditions)
+    assert parse("one").evaluate(Context({"a": 1}, conditions, memo=memo)) is True
+    assert parse("one").evaluate(Context({"a": True}, conditions, memo=memo)) is False
+    for active, expected in ((set(), False), ({"s"}, True), (set(), False)):
+        context = Context({"a": 1}, conditions, active, memo)
+        assert parse("here").evaluate(context) is expected
+    assert memo.plans["here"] is None

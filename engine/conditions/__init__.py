@@ -38,7 +38,7 @@ they are given, because a running case must never crash on a badly typed fact.
 
 from __future__ import annotations
 
-from .evaluate import Context, Expression, evaluation_depth, evaluation_depths
+from .evaluate import ConditionMemo, Context, Expression, evaluation_depth, evaluation_depths
 from .reader import WORDS, describe, parse
 from .syntax import (
     MAX_DEPTH,
@@ -69,6 +69,7 @@ __all__ = [
     "MAX_LIST_ITEMS",
     "And",
     "Compare",
+    "ConditionMemo",
     "Context",
     "Expression",
     "ExpressionError",

@@ -52,6 +52,9 @@ class Context(Frozen):
     facts: Mapping[str, object] = field(default_factory=dict)
     conditions: Mapping[str, Expression] = field(default_factory=dict)
     active: Collection[str] = frozenset()
+    #: Named conditions decided before against ``conditions`` (which must then never
+    #: change): given by whoever evaluates the same conditions many times over.
+    memo: ConditionMemo | None = field(default=None, compare=False, repr=False)
 
 
 class Expression(Frozen):
@@ -106,6 +109,71 @@ class Expression(Frozen):
             return ["this condition is nested too deeply to explain"]
 
 
+class ConditionMemo:
+    """Named conditions already decided, by the values of the facts they read.
+
+    A condition such as ``notifiable`` is decided again at every event, every replay and
+    every configuration ``cspr explore`` visits, always from the same few facts. One that
+    asks about no step (through the conditions it names, in no cycle, and not deep
+    enough to meet :data:`MAX_EVAL_DEPTH`) depends on nothing else, so its answer is kept
+    under those facts' values (their types too: ``True`` is not ``1`` here). The
+    conditions must stay as they are for as long as the memo is used: a process's are."""
+
+    #: Answers kept at most; then the memo starts again.
+    LIMIT = 100_000
+    #: How many named conditions deep a memo looks before giving up on one.
+    MAX_CHAIN = 20
+
+    def __init__(self, conditions: Mapping[str, Expression]) -> None:
+        self.conditions = conditions
+        #: For each condition, the facts it reads and how deep it goes; None: not kept.
+        self.plans: dict[str, tuple[tuple[str, ...], int] | None] = {}
+        self.results: dict[tuple, bool | None] = {}
+
+    def key(self, name: str, ev: _Evaluator) -> tuple | None:
+        """What the answer of ``name`` is kept under in this evaluation, if it can be."""
+        if name in self.plans:
+            plan = self.plans[name]
+        else:
+            plan = self.plans[name] = self._plan(name, ev, ())
+        if plan is None or ev.depth + plan[1] >= MAX_EVAL_DEPTH:
+            return None
+        try:
+            facts = ev.ctx.facts
+            key = (name, *[(type(v), v) for v in map(facts.get, plan[0])])
+            hash(key)
+        except Exception:  # an odd mapping or an unhashable value: decided afresh
+            return None
+        return key
+
+    def keep(self, key: tuple, result: bool | None) -> None:
+        if len(self.results) >= self.LIMIT:
+            self.results.clear()
+        self.results[key] = result
+
+    def _plan(
+        self, name: str, ev: _Evaluator, chain: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], int] | None:
+        tree = ev.condition_tree(name)
+        if tree is None or name in chain or len(chain) >= self.MAX_CHAIN:
+            return None
+        facts: set[str] = set()
+        depths: dict[str, int] = {}
+        for node in walk(tree):
+            if isinstance(node, IsActive):
+                return None
+            if isinstance(node, Name) and node.name not in depths:
+                if ev.condition_tree(node.name) is None:
+                    facts.add(node.name)
+                    continue
+                inner = self._plan(node.name, ev, (*chain, name))
+                if inner is None:
+                    return None
+                facts.update(inner[0])
+                depths[node.name] = inner[1]
+        return tuple(sorted(facts)), _tree_depth(tree, depths)
+
+
 # -- evaluation and explanation ---------------------------------------------------------
 
 
@@ -153,6 +221,11 @@ class _Evaluator:
             # A condition that depends on itself can never be decided.
             self.cycles += 1
             return None
+        memo = self.ctx.memo
+        key = None if memo is None else memo.key(name, self)
+        if memo is not None and key is not None and key in memo.results:
+            found = self.decided[name] = memo.results[key]
+            return found
         cycles = self.cycles
         self.stack.append(name)
         truth, deepest = _compiled(tree)  # as decide(), a Python frame fewer a level
@@ -163,6 +236,8 @@ class _Evaluator:
         if self.cycles == cycles:
             # A result cut short by a cycle depends on where the walk began: not kept.
             self.decided[name] = result
+            if memo is not None and key is not None:
+                memo.keep(key, result)
         return result
 
     # evaluation

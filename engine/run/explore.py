@@ -359,7 +359,9 @@ class Explorer:
         armed count from are recorded. Facts nothing will ask about again do not tell
         configurations apart."""
         guards, bases = self._ahead(states)
-        context = Context({**facts, "today": today}, self.process.expressions, set(states))
+        context = Context(
+            {**facts, "today": today}, self.process.expressions, set(states), self.chart.memo
+        )
         decided: dict[str, bool | None] = {}
         answers = tuple(e.evaluate(context, decided) for e in guards)
         return answers, tuple(facts.get(b) is None for b in bases)
@@ -473,7 +475,10 @@ class Explorer:
                     if value == facts.get(name):
                         continue
                     given = Context(
-                        {**context.facts, name: value}, context.conditions, context.active
+                        {**context.facts, name: value},
+                        context.conditions,
+                        context.active,
+                        self.chart.memo,
                     )
                     if self._enabled(case, event, given):
                         yield Step("send", on, event, {name: value})
@@ -766,6 +771,7 @@ class Explorer:
             {**facts, "today": dt.date.fromisoformat(case.last_on)},
             self.process.expressions,
             set(case.states),
+            self.chart.memo,
         )
 
     # -- what is never reached, and why -------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conditions import Context, Expression
+from ..conditions import ConditionMemo, Context, Expression
 from ..frozen import Frozen, replace
 from ..frozen import field as record_field
 from ..model import Process, Transition
@@ -74,6 +74,8 @@ class Chart(Frozen):
     domains: Mapping[int, str | None] = record_field(default_factory=dict)
     #: The states strictly inside each state.
     inside: Mapping[str, frozenset[str]] = record_field(default_factory=dict)
+    #: Named conditions decided before (the process's conditions never change).
+    memo: ConditionMemo | None = record_field(default=None, compare=False, repr=False)
 
     def is_descendant(self, state: str, ancestor: str) -> bool:
         """Whether ``state`` lies strictly inside ``ancestor``."""
@@ -137,7 +139,15 @@ def _build(process: Process) -> Chart:
     guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
     inside = {state: frozenset(process.descendants(state)) for state in process.states}
     domains = {id(t): _domain(nodes, inside, t) for t in process.transitions()}
-    return Chart(process, nodes, conditions, _reading_states(conditions, guards), domains, inside)
+    return Chart(
+        process,
+        nodes,
+        conditions,
+        _reading_states(conditions, guards),
+        domains,
+        inside,
+        ConditionMemo(conditions),
+    )
 
 
 def _domain(
@@ -271,6 +281,7 @@ class Run:
                                 {**self.facts, "today": self.today},
                                 self.chart.conditions,
                                 set(self.configuration),
+                                self.chart.memo,
                             )
                         passes = guard.evaluate(self._context, conditions) is True
                         decided[guard.text] = passes
