@@ -292,6 +292,7 @@ class Explorer:
         self._told: dict[tuple, tuple] = {}
         self._asked_of: dict[tuple[str, ...], frozenset[str]] = {}
         self._ahead_of: dict[tuple[str, ...], tuple[list[Expression], list[str]]] = {}
+        self._reach_of: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._facts: tuple[Any, dict[str, Any]] = (None, {})
 
@@ -347,7 +348,7 @@ class Explorer:
                 for row in case.deadlines
                 if row.status == "open"
             ),
-            monitors,
+            self._settled(states, monitors),
         )
 
     def _tell_apart(
@@ -372,6 +373,41 @@ class Explorer:
             found = self._names[expression.text] = frozenset(_reads(self.process, expression.names))
         return found
 
+    def _reach(self, states: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+        """The steps a case in ``states`` can still be in, following transitions in the
+        chart whatever their conditions; and the events those steps listen for."""
+        found = self._reach_of.get(states)
+        if found is not None:
+            return found
+        process = self.process
+        reach = set(states)
+        pending = list(states)
+        events: set[str] = set()
+        while pending:
+            state = pending.pop()
+            for transition in process.states[state].transitions:
+                if transition.event:
+                    events.add(transition.event)
+                target = transition.target
+                for entered in [target, *process.descendants(target), *process.ancestors(target)]:
+                    if entered not in reach:
+                        reach.add(entered)
+                        pending.append(entered)
+        found = self._reach_of[states] = (frozenset(reach), frozenset(events))
+        return found
+
+    def _settled(self, states: tuple[str, ...], monitors: tuple[bool, ...]) -> tuple[bool, ...]:
+        """The ordering properties' marks as they matter from here: once what one says
+        happens (a step entered, an event taken) can no longer happen, whether what must
+        come first has come no longer tells configurations apart."""
+        if all(monitors):
+            return monitors
+        steps, events = self._reach(states)
+        return tuple(
+            mark or (prop.happens not in steps and prop.happens not in events)
+            for mark, prop in zip(monitors, self.orderings, strict=True)
+        )
+
     def _ahead(self, states: tuple[str, ...]) -> tuple[list[Expression], list[str]]:
         """The conditions of the transitions that can still be taken from ``states`` (and
         the invariants'), and the facts the deadlines of the steps still reachable count
@@ -380,16 +416,7 @@ class Explorer:
         if found is not None:
             return found
         process = self.process
-        reach = set(states)
-        pending = list(states)
-        while pending:
-            state = pending.pop()
-            for transition in process.states[state].transitions:
-                target = transition.target
-                for entered in [target, *process.descendants(target), *process.ancestors(target)]:
-                    if entered not in reach:
-                        reach.add(entered)
-                        pending.append(entered)
+        reach, _ = self._reach(states)
         guards: dict[str, Expression] = {}
         for state in process.sort_outermost_first(reach):
             for transition in process.states[state].transitions:
