@@ -381,3 +381,20 @@ def test_references_are_stored_trimmed_and_composed(runtime):
     assert record.ref == "Caf\u00e9-1"
     with pytest.raises(Refused):
         open_mini(runtime, ref="Caf\u00e9-1")
+
+
+def test_an_event_the_clock_raises_is_not_recorded_by_hand_before_its_deadline(runtime):
+    # grace_period_expired is raised by the clock the day after scr_final_date
+    # (29 September 2020) passes: sent by hand before then it cannot have happened.
+    facts = {"aware_on": D("2019-02-04"), "child_died": True, "abuse_or_neglect": "known"}
+    runtime.open("scr", facts, on=D("2019-02-04"), ref="SCR-1", by="tester")
+    runtime.send("SCR-1", "panel_notified", on=D("2019-02-05"))
+    runtime.send("SCR-1", "lscb_notified", on=D("2019-02-06"))
+    runtime.send("SCR-1", "scr_initiated", on=D("2019-02-20"))
+    before = runtime.show("SCR-1")
+    with pytest.raises(Refused) as refused:
+        runtime.send("SCR-1", "grace_period_expired", on=D("2019-03-01"))
+    words = str(refused.value)
+    assert "raised by the clock when the deadline 'scr_final_date' passes" in words
+    assert "due 2020-09-29, so on 2020-09-30" in words
+    assert runtime.show("SCR-1") == before  # nothing changed

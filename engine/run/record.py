@@ -201,6 +201,8 @@ class Core:
                 f"the case closed on {case.closed_on} (the clock's own steps closed it) and "
                 "takes no more entries"
             )
+        if entry.event is not None:
+            self._not_the_clocks(case, entry.event)
         given = typed(self.process, entry.facts)
         current = {**fact_values.from_json(self.process, case.facts), **given}
         after, sources, journal = self._advance(case, current, entry.event, on)
@@ -208,6 +210,27 @@ class Core:
             raise Refused(self._why_not(after, moved.moves, journal, given, entry.event, on))
         done = self.clock(after, on)
         return Change(done.case, sources, moved.passed + done.passed)
+
+    def _not_the_clocks(self, case: CaseRecord, event: str) -> None:
+        """Refuse ``event`` sent by hand while a deadline of the case that raises it has
+        still to pass: the clock raises it on the day after the due date, and it cannot
+        have happened before (a wrong due date comes from a wrong fact: correct that)."""
+        for row in case.deadlines:
+            if row.status != "open" or row.raised_on is not None:
+                continue
+            deadline = self.process.deadline(row.state, row.name)
+            if deadline is None or deadline.raises != event:
+                continue
+            when = (
+                f"passes: it is due {row.due}, so on {_day_after(row.due).isoformat()}"
+                if row.due
+                else "passes (its due date is not known yet)"
+            )
+            raise Refused(
+                f"'{event}' is raised by the clock when the deadline '{row.name}' {when}; "
+                "it is not recorded by hand (if the due date is wrong, correct the fact it "
+                "counts from: cspr case correct)"
+            )
 
     # -- the clock --------------------------------------------------------------------
 
