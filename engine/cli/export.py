@@ -48,9 +48,7 @@ def export(ctx, kind, form, output, force, as_of, **filters) -> None:
 
     rt = runtime(ctx)
     wanted = case_filter(rt, filters)
-    rows = exporting.rows(rt, kind, wanted, as_of or rt.today)
-    total = len(rt.store.case_ids(wanted.process))
-    rows = _counted(rows, total)
+    rows = exporting.rows(rt, kind, wanted, as_of or rt.today, progress=progress)
     if output is None:
         exporting.write(sys.stdout, kind, rows, form)
         return
@@ -63,17 +61,3 @@ def export(ctx, kind, form, output, force, as_of, **filters) -> None:
     except OSError as error:
         fail(f"cspr: cannot write {output}: {error.strerror}")
     click.echo(f"wrote {count} {kind} row(s) to {output}", err=True)
-
-
-def _counted(rows, total: int):
-    """The rows, with a progress bar over the cases they come from."""
-    seen = None
-    cases = progress(range(total), total, "exporting")
-    step = iter(cases)
-    for row in rows:
-        if row["case"] != seen:
-            seen = row["case"]
-            next(step, None)
-        yield row
-    for _ in step:  # finish the bar
-        pass
