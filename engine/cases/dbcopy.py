@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,45 +25,81 @@ class CopyMismatch(StoreError):
     """The copy does not hold what the source does; nothing was kept."""
 
 
+#: What is told of the work as it goes: ``progress(items, length, label)`` gives back the
+#: items, as the command line's :func:`engine.cli.common.progress` does (a bar on a
+#: terminal, nothing otherwise).
+Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
+
+
 def copy_store(
     source: Store,
     target: Store,
     inside: Callable[[], None] | None = None,
     replay: bool = True,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Copy every process text, case, deadline and history row of ``source`` into the
     empty ``target`` and check it (row for row, and with ``replay`` every case against its
     history); returns the rows copied per table. ``inside`` runs after the checks, before
-    the target commits (to check more, or to fail on purpose)."""
+    the target commits (to check more, or to fail on purpose). ``progress`` is told of
+    each batch of rows copied ("copying") and checked ("checking"), and of each case
+    replayed ("replaying")."""
     with source.snapshot(), target.transaction():
         if not target.is_empty():
             raise StoreError(
                 f"{target.path} already holds cases or process texts; copy only into an empty store"
             )
-        for table, order in TABLES.items():
-            columns = _columns(source, table)
-            insert = (
-                f"INSERT INTO {table}({', '.join(columns)})"
-                f" VALUES ({', '.join('?' for _ in columns)})"
-            )
-            cursor = target.db.cursor()
-            for batch in _batches(_rows(source, table, columns, order)):
-                cursor.executemany(target.dialect.sql(insert), batch)
+        sizes = _sizes(source) if progress is not None else {}
+        copied: Iterable[None] = _copied(source, target)
+        if progress is not None:
+            copied = progress(copied, _batch_count(sizes), "copying")
+        for _ in copied:
+            pass
         for statement in target.dialect.after_copy():
             target.execute(statement)
-        counts = compare(source, target)
+        counts = compare(source, target, progress, sizes)
         if replay:
-            _replays(target)
+            _replays(target, progress, counts["cases"])
         if inside is not None:
             inside()
     return counts
 
 
-def compare(source: Store, target: Store) -> dict[str, int]:
+def _copied(source: Store, target: Store) -> Iterator[None]:
+    """Copy every table's rows, in batches; yields after each batch."""
+    cursor = target.db.cursor()
+    for table, order in TABLES.items():
+        columns = _columns(source, table)
+        insert = (
+            f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        )
+        for batch in _batches(_rows(source, table, columns, order)):
+            cursor.executemany(target.dialect.sql(insert), batch)
+            yield
+
+
+def compare(
+    source: Store,
+    target: Store,
+    progress: Progress | None = None,
+    sizes: dict[str, int] | None = None,
+) -> dict[str, int]:
     """Row counts per table, after checking that ``target`` holds exactly the rows of
     ``source``, in the same order and with the same values; raises :class:`CopyMismatch`
-    naming the first difference."""
-    counts = {}
+    naming the first difference. ``progress`` is told of each batch of rows checked
+    ("checking"); ``sizes``, the rows of each table of ``source`` if already counted."""
+    counts: dict[str, int] = {}
+    checked: Iterable[None] = _compared(source, target, counts)
+    if progress is not None:
+        checked = progress(checked, _batch_count(sizes or _sizes(source)), "checking")
+    for _ in checked:
+        pass
+    return counts
+
+
+def _compared(source: Store, target: Store, counts: dict[str, int]) -> Iterator[None]:
+    """:func:`compare`'s work, table by table; yields after each batch of rows checked,
+    and notes each table's rows in ``counts``."""
     for table, order in TABLES.items():
         columns = _columns(source, table)
         theirs = _rows(target, table, columns, order)
@@ -79,15 +115,35 @@ def compare(source: Store, target: Store) -> dict[str, int]:
                     )
                 column = next(c for c, a, b in zip(columns, mine, copied, strict=True) if a != b)
                 raise CopyMismatch(f"{where} differs in {column}")
+            if count % BATCH == 0:
+                yield
         counts[table] = count
-    return counts
+        if count % BATCH:
+            yield  # the table's last batch, short of a whole one
 
 
-def _replays(target: Store) -> None:
-    """Refuse the copy if any copied case does not replay from its history."""
+def _sizes(store: Store) -> dict[str, int]:
+    """The rows of each table: how much work a copy or a check has ahead of it."""
+    sizes = {}
+    for table in TABLES:
+        cursor = store.execute(f"SELECT count(*) FROM {table}")
+        sizes[table] = int(cursor.fetchone()[0])
+    return sizes
+
+
+def _batch_count(sizes: dict[str, int]) -> int:
+    return sum(-(-rows // BATCH) for rows in sizes.values())
+
+
+def _replays(target: Store, progress: Progress | None = None, cases: int = 0) -> None:
+    """Refuse the copy if any copied case does not replay from its history; ``progress``
+    is told of each of the ``cases`` replayed ("replaying")."""
     from .verify import verify_all
 
-    bad = [verdict for verdict in verify_all(target) if not verdict.ok]
+    verdicts: Iterable[Any] = verify_all(target)
+    if progress is not None:
+        verdicts = progress(verdicts, cases, "replaying")
+    bad = [verdict for verdict in verdicts if not verdict.ok]
     if bad:
         first = bad[0]
         raise CopyMismatch(

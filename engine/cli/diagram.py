@@ -25,7 +25,7 @@ from ..draw.overlay import Overlay, case_overlay, match_steps
 from ..draw.pages import pages
 from ..draw.style import FORMATS, MIN_PRINTED, NOT_INSTALLED, DotMissing, Stop
 from ..draw.words import deadline_text, fact_label, wrap
-from .common import fail, store_location
+from .common import fail, progress, store_location
 from .common import runtime as open_runtime
 
 
@@ -121,7 +121,9 @@ def diagram_command(
             check_output(output, force=force, store_location=store)
         if check_dir or write_dir:
             if write_dir:
-                written = write_diagrams(Path(write_dir), folder, chosen_paper or "a3", store)
+                written = write_diagrams(
+                    Path(write_dir), folder, chosen_paper or "a3", store, progress=progress
+                )
                 for path in written:
                     click.echo(f"wrote {_shown(path)}")
             if check_dir:

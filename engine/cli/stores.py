@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import fail, open_store, processes_folder, refusals
+from .common import fail, open_store, processes_folder, progress, refusals
 
 # -- the store itself --------------------------------------------------------------------------
 
@@ -70,7 +70,8 @@ def db_copy(ctx, source, target) -> None:
     FROM and TO are SQLite files or postgresql:// URLs; TO must be empty (it is created if
     need be). Ids and revisions are kept. The copy is checked before it is committed: the
     same rows as FROM, row for row, and every case replays from its history to what is
-    stored (as `cspr case verify` does). If anything differs, nothing is kept.
+    stored (as `cspr case verify` does). If anything differs, nothing is kept. On a
+    terminal, a progress bar on stderr shows the copying, the checking and the replaying.
 
     \b
     Example:
@@ -79,7 +80,9 @@ def db_copy(ctx, source, target) -> None:
     """
     from ..cases.dbcopy import copy_store
 
-    counts = copy_store(open_store(ctx, source), open_store(ctx, target, create=True))
+    counts = copy_store(
+        open_store(ctx, source), open_store(ctx, target, create=True), progress=progress
+    )
     click.echo(
         f"copied {counts['cases']} case(s), {counts['deadlines']} deadline(s), "
         f"{counts['history']} history row(s) and {counts['process_texts']} process text(s); "

@@ -4,8 +4,9 @@ committed diagrams still match the process files."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -133,12 +134,23 @@ def _print_problems(document: bytes, paper: str) -> list[str]:
     return problems or ([] if found else ["has no pages"])
 
 
+#: What is told of the work as it goes: ``progress(items, length, label)`` gives back the
+#: items, as the command line's :func:`engine.cli.common.progress` does (a bar on a
+#: terminal, nothing otherwise).
+Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
+
+
 def write_diagrams(
-    directory: Path, folder: Path, paper: str = "a3", store_location: str | None = None
+    directory: Path,
+    folder: Path,
+    paper: str = "a3",
+    store_location: str | None = None,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write dot, svg and a PDF for each paper (see :func:`pdf_name`) for every process in
     ``folder``; the paths written. Files there are replaced, but never the case store at
-    ``store_location`` or its companions (:class:`~engine.outputs.OutputError`)."""
+    ``store_location`` or its companions (:class:`~engine.outputs.OutputError`).
+    ``progress`` is told of each process drawn ("drawing")."""
     from ..outputs import OutputError, check_output, write_output
 
     try:
@@ -146,7 +158,8 @@ def write_diagrams(
     except OSError as error:
         raise OutputError(f"cannot write {directory}: {error.strerror or error}") from None
     written = []
-    for path in process_files(folder):
+    found = process_files(folder)
+    for path in found if progress is None else progress(found, len(found), "drawing"):
         process = _load(path)
         text = dot_source(process, paper=paper)
         outputs = {
