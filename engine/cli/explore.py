@@ -14,7 +14,7 @@ from .common import emit_json, fail, json_option, processes_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import Process
-    from ..run.explore import Step
+    from ..run.exploration import Step
 
 #: Steps of a path shown per line at most in text output.
 _LIMIT_TEXT = 40
