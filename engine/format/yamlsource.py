@@ -22,7 +22,6 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import yaml
@@ -341,19 +340,34 @@ class Span(NamedTuple):
     style: str | None
 
 
-@dataclass
 class Document:
-    """Plain data read from YAML plus the location of every key and value by path."""
+    """Plain data read from YAML plus the location of every key and value by path.
 
-    file: str
-    data: Any
-    #: Line and column (from 1) of each value and each key, by path.
-    value_at: dict[Path, tuple[int, int]]
-    key_at: dict[Path, tuple[int, int]]
-    #: The text read, and each scalar value's span in it, so that a place inside a value
-    #: (a name in a condition) can be traced back to the line and column it is written at.
-    text: str = ""
-    span_at: dict[Path, Span] = field(default_factory=dict)
+    (A plain class, not a dataclass: importing :mod:`dataclasses` and making the class
+    was a hundredth of a cold ``cspr validate``.)"""
+
+    def __init__(
+        self,
+        file: str,
+        data: Any,
+        value_at: dict[Path, tuple[int, int]],
+        key_at: dict[Path, tuple[int, int]],
+        text: str = "",
+        span_at: dict[Path, Span] | None = None,
+    ):
+        self.file = file
+        self.data = data
+        #: Line and column (from 1) of each value and each key, by path.
+        self.value_at = value_at
+        self.key_at = key_at
+        #: The text read, and each scalar value's span in it, so that a place inside a
+        #: value (a name in a condition) can be traced back to the line and column it is
+        #: written at.
+        self.text = text
+        self.span_at: dict[Path, Span] = {} if span_at is None else span_at
+
+    def __repr__(self) -> str:
+        return f"Document(file={self.file!r}, data={self.data!r})"
 
     def where(self, path: Path, key: bool = False) -> Location:
         """Location of the value (or the key) at ``path``, or of its nearest ancestor."""
@@ -444,15 +458,19 @@ def _location(file: str, line_starts: list[int], index: int) -> Location:
 # shortened, and pair them with the characters of the value in order.
 
 
-@dataclass(frozen=True)
 class _Piece:
-    start: int
-    end: int
-    #: A run of spaces and line breaks, rather than one character (perhaps an escape).
-    blank: bool = False
-    #: How many characters of the value the piece reads as; None for a blank run in a
-    #: block scalar, which reads as exactly the blanks the value has at that point.
-    reads_as: int | None = 1
+    """One piece of a scalar's written text: ``start`` and ``end`` index in the file."""
+
+    __slots__ = ("start", "end", "blank", "reads_as")
+
+    def __init__(self, start: int, end: int, blank: bool = False, reads_as: int | None = 1):
+        self.start = start
+        self.end = end
+        #: A run of spaces and line breaks, rather than one character (perhaps an escape).
+        self.blank = blank
+        #: How many characters of the value the piece reads as; None for a blank run in a
+        #: block scalar, which reads as exactly the blanks the value has at that point.
+        self.reads_as = reads_as
 
 
 _BLANKS = re.compile(r"(?:[ \t]|\r\n|[\n\r\x85\u2028\u2029])+")
