@@ -722,7 +722,7 @@ def test_a_condition_memo_never_changes_an_answer(
         assert expr.evaluate(Context(facts, conditions, active, memo)) is fresh
 
 
-def test_the_memo_keeps_facts_apart_by_type_and_skips_conditions_on_steps() -> None:
+def test_the_memo_keeps_facts_apart_by_type_and_steps_by_whether_active() -> None:
     from cspr_engine.conditions import ConditionMemo
 
     conditions = {"one": parse("a == 1"), "here": parse("s is active and a == 1")}
@@ -732,4 +732,8 @@ def test_the_memo_keeps_facts_apart_by_type_and_skips_conditions_on_steps() -> N
     for active, expected in ((set(), False), ({"s"}, True), (set(), False)):
         context = Context({"a": 1}, conditions, active, memo)
         assert parse("here").evaluate(context) is expected
-    assert memo.plans["here"] is None
+    assert memo.plans["here"][:2] == (("a",), ("s",))  # keyed by a's value and s's activity
+    cycle = {"p": parse("q"), "q": parse("not p")}
+    memo = ConditionMemo(cycle)
+    assert parse("p").evaluate(Context({}, cycle, memo=memo)) is None
+    assert memo.plans["p"] is None and memo.expression_plans["p"] is None  # never kept

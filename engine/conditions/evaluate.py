@@ -93,7 +93,16 @@ class Expression(Frozen):
         ``decided`` keeps the named conditions decided on the way; give the same dict to
         evaluate several expressions against one context without deciding them again."""
         try:
-            return _Evaluator(ctx, decided).decide(self.tree)
+            evaluator = _Evaluator(ctx, decided)
+            memo = ctx.memo
+            key = None if memo is None else memo.expression_key(self, evaluator)
+            if memo is None or key is None:
+                return evaluator.decide(self.tree)
+            if key in memo.results:
+                return memo.results[key]
+            result = evaluator.decide(self.tree)
+            memo.keep(key, result)
+            return result
         except RecursionError:  # pragma: no cover - belt and braces; depth is bounded
             return None
 
@@ -110,14 +119,16 @@ class Expression(Frozen):
 
 
 class ConditionMemo:
-    """Named conditions already decided, by the values of the facts they read.
+    """Conditions already decided, by the values of what they read.
 
-    A condition such as ``notifiable`` is decided again at every event, every replay and
-    every configuration ``cspr explore`` visits, always from the same few facts. One that
-    asks about no step (through the conditions it names, in no cycle, and not deep
-    enough to meet :data:`MAX_EVAL_DEPTH`) depends on nothing else, so its answer is kept
-    under those facts' values (their types too: ``True`` is not ``1`` here). The
-    conditions must stay as they are for as long as the memo is used: a process's are."""
+    A guard such as ``notifiable`` is decided again at every event, every replay and
+    every configuration ``cspr explore`` visits, always from the same few facts and
+    steps. A guard or named condition depends only on the facts it reads and on whether
+    the steps it asks about (``STATE is active``) are active, through the conditions it
+    names; so, unless it is in a cycle or deep enough to meet :data:`MAX_EVAL_DEPTH`,
+    its answer is kept under those values (their types too: ``True`` is not ``1`` here)
+    and those steps' activity. The conditions must stay as they are for as long as the
+    memo is used: a process's do."""
 
     #: Answers kept at most; then the memo starts again.
     LIMIT = 100_000
@@ -126,52 +137,78 @@ class ConditionMemo:
 
     def __init__(self, conditions: Mapping[str, Expression]) -> None:
         self.conditions = conditions
-        #: For each condition, the facts it reads and how deep it goes; None: not kept.
-        self.plans: dict[str, tuple[tuple[str, ...], int] | None] = {}
+        #: What each named condition (by name) and each expression (by text) reads: its
+        #: facts, its steps and how deep it goes; None when its answer is not kept.
+        self.plans: dict[str, _Plan | None] = {}
+        self.expression_plans: dict[str, _Plan | None] = {}
         self.results: dict[tuple, bool | None] = {}
 
     def key(self, name: str, ev: _Evaluator) -> tuple | None:
-        """What the answer of ``name`` is kept under in this evaluation, if it can be."""
+        """What the answer of the named condition ``name`` is kept under, if it can be."""
         if name in self.plans:
             plan = self.plans[name]
         else:
-            plan = self.plans[name] = self._plan(name, ev, ())
-        if plan is None or ev.depth + plan[1] >= MAX_EVAL_DEPTH:
-            return None
-        try:
-            facts = ev.ctx.facts
-            key = (name, *[(type(v), v) for v in map(facts.get, plan[0])])
-            hash(key)
-        except Exception:  # an odd mapping or an unhashable value: decided afresh
-            return None
-        return key
+            tree = ev.condition_tree(name)
+            plan = self.plans[name] = None if tree is None else self._plan(tree, ev, (name,))
+        return self._key(("condition", name), plan, ev)
+
+    def expression_key(self, expression: Expression, ev: _Evaluator) -> tuple | None:
+        """What the answer of a whole expression (a guard) is kept under, if it can be."""
+        text = expression.text
+        if text in self.expression_plans:
+            plan = self.expression_plans[text]
+        else:
+            plan = self.expression_plans[text] = self._plan(expression.tree, ev, ())
+        return self._key(("expression", text), plan, ev)
 
     def keep(self, key: tuple, result: bool | None) -> None:
         if len(self.results) >= self.LIMIT:
             self.results.clear()
         self.results[key] = result
 
-    def _plan(
-        self, name: str, ev: _Evaluator, chain: tuple[str, ...]
-    ) -> tuple[tuple[str, ...], int] | None:
-        tree = ev.condition_tree(name)
-        if tree is None or name in chain or len(chain) >= self.MAX_CHAIN:
+    def _key(self, what: tuple[str, str], plan: _Plan | None, ev: _Evaluator) -> tuple | None:
+        if plan is None or ev.depth + plan[2] >= MAX_EVAL_DEPTH:
+            return None
+        try:
+            facts, active = ev.ctx.facts, ev.ctx.active
+            key = (
+                *what,
+                *[(type(v), v) for v in map(facts.get, plan[0])],
+                *[state in active for state in plan[1]],
+            )
+            hash(key)
+        except Exception:  # an odd mapping or an unhashable value: decided afresh
+            return None
+        return key
+
+    def _plan(self, tree: Node, ev: _Evaluator, chain: tuple[str, ...]) -> _Plan | None:
+        if len(chain) > self.MAX_CHAIN:
             return None
         facts: set[str] = set()
+        states: set[str] = set()
         depths: dict[str, int] = {}
+        asked = {id(n.name) for n in walk(tree) if isinstance(n, IsActive)}
         for node in walk(tree):
             if isinstance(node, IsActive):
-                return None
-            if isinstance(node, Name) and node.name not in depths:
-                if ev.condition_tree(node.name) is None:
+                states.add(node.name.name)
+            elif isinstance(node, Name) and id(node) not in asked and node.name not in depths:
+                inner_tree = ev.condition_tree(node.name)
+                if inner_tree is None:
                     facts.add(node.name)
                     continue
-                inner = self._plan(node.name, ev, (*chain, name))
+                if node.name in chain:
+                    return None  # a cycle: its answer depends on where the walk began
+                inner = self._plan(inner_tree, ev, (*chain, node.name))
                 if inner is None:
                     return None
                 facts.update(inner[0])
-                depths[node.name] = inner[1]
-        return tuple(sorted(facts)), _tree_depth(tree, depths)
+                states.update(inner[1])
+                depths[node.name] = inner[2]
+        return tuple(sorted(facts)), tuple(sorted(states)), _tree_depth(tree, depths)
+
+
+#: What a condition reads: its facts, the steps it asks about, how deep it goes.
+_Plan = tuple[tuple[str, ...], tuple[str, ...], int]
 
 
 # -- evaluation and explanation ---------------------------------------------------------
