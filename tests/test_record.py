@@ -398,3 +398,41 @@ def test_an_event_the_clock_raises_is_not_recorded_by_hand_before_its_deadline(r
     assert "raised by the clock when the deadline 'scr_final_date' passes" in words
     assert "due 2020-09-29, so on 2020-09-30" in words
     assert runtime.show("SCR-1") == before  # nothing changed
+
+
+LOOP = """\
+process: loop
+version: "1"
+title: Two automatic steps that go round for ever
+sources: {s: test}
+facts:
+  x: {type: boolean}
+states:
+  a:
+    source: s
+    always:
+      - {to: b, when: x, source: s}
+  b:
+    source: s
+    always:
+      - {to: a, when: x, source: s}
+"""
+
+
+def test_automatic_steps_that_never_settle_are_refused_not_run_for_ever(tmp_path):
+    # A loop of automatic transitions whose conditions hold together is a mistake in the
+    # process file: the change that sets it going is refused, naming the loop and where
+    # it is written, and nothing is recorded.
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP, encoding="utf-8")
+    db = str(tmp_path / "c.db")
+    runner = CliRunner()
+    opened = runner.invoke(main, ["--db", db, "case", "open", str(path), "--ref", "L-1"])
+    assert opened.exit_code == 0, opened.output
+    sent = runner.invoke(main, ["--db", db, "case", "set", "L-1", "x=true"])
+    assert sent.exit_code == 1
+    assert "automatic steps never settle" in sent.output
+    assert "a → b (when x) at loop.yaml:11:" in sent.output
+    assert "b → a (when x) at loop.yaml:15:" in sent.output
+    history = runner.invoke(main, ["--db", db, "case", "history", "L-1", "--json"])
+    assert len(json.loads(history.output)["history"]) == 1  # only the opening

@@ -193,6 +193,38 @@ def chart_of(process: Process) -> Chart:
     return entry[1]
 
 
+#: Micro-steps one change may take before its automatic steps count as never settling.
+MAX_SETTLING_STEPS = 10_000
+
+
+class Unsettled(Exception):
+    """Automatic transitions that go round for ever: each is taken as soon as its
+    condition holds, and the conditions of a loop of them all hold at once. A mistake in
+    the process file, said in words with the loop it found."""
+
+    def __init__(self, journal: Journal) -> None:
+        loop: list[Transition] = []
+        for step in reversed(journal):
+            if step.kind != "transition":
+                continue
+            transition = step.transition
+            if any(transition is t for t in loop):
+                break
+            loop.append(transition)
+        ways = "; ".join(
+            f"{t.source_state} → {t.target}"
+            + (f" (when {t.guard.text})" if t.guard is not None else "")
+            + f" at {t.where}"
+            for t in reversed(loop)
+        )
+        super().__init__(
+            f"the process's automatic steps never settle: after {MAX_SETTLING_STEPS:,} in "
+            f"one change they still go round {ways}. Each is taken as soon as its condition "
+            "holds, and here the conditions all hold together: make one of them exclusive "
+            "of the others (for example `when: x` on one and `when: not x` on the next)"
+        )
+
+
 @dataclass
 class Run:
     """One change to a case: the configuration it moves, the facts transitions record,
@@ -239,7 +271,10 @@ class Run:
         self._settle()
 
     def _settle(self) -> None:
-        """Take automatic transitions and raised events until none is enabled."""
+        """Take automatic transitions and raised events until none is enabled (or raise
+        :class:`Unsettled` if that never happens: a loop of them whose conditions all
+        hold together)."""
+        taken = 0
         while True:
             enabled = self._select(None)
             if not enabled:
@@ -247,6 +282,9 @@ class Run:
                     break
                 enabled = self._select(self._internal.popleft())
             if enabled:
+                taken += 1
+                if taken > MAX_SETTLING_STEPS:
+                    raise Unsettled(self.journal)
                 self._microstep(enabled)
         done, self._root_parallel_done = self._root_parallel_done, None
         if done is not None and done in self.configuration and self._in_final_state(done):

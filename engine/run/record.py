@@ -24,7 +24,7 @@ from typing import Any
 
 from ..frozen import Frozen, field, replace
 from ..model import ENTRY, Deadline, Process, Transition, rule_bases
-from . import calendar, explain
+from . import calendar, explain, interpreter
 from . import facts as fact_values
 from .migration import KEPT
 from .records import CaseRecord, DeadlineRow, HistoryRow
@@ -369,7 +369,10 @@ class Core:
         transitions record): the case after it, the sources of the rules applied, and
         the interpreter's journal."""
         process = self.process
-        active, journal = self.execute(process, before.hash, facts, on, before.states, event)
+        try:
+            active, journal = self.execute(process, before.hash, facts, on, before.states, event)
+        except interpreter.Unsettled as error:
+            raise Refused(str(error)) from None
         deadlines = list(before.deadlines)
         sources: list[str] = []
         for index, step in enumerate(journal):
