@@ -184,3 +184,65 @@ def test_an_impossible_date_does_not_hide_the_rest_of_its_deadline(tmp_path):
     found = problems(path)
     assert len(found) == 2, found
     assert "unknown source 'wtt'" in found[1].message
+
+
+def _loop(tmp_path: Path, first: str, second: str, facts: str) -> Path:
+    path = tmp_path / "loop.yaml"
+    path.write_text(
+        f"""\
+process: loop
+version: "1"
+title: Two automatic steps
+sources: {{s: test}}
+facts:
+{facts}
+states:
+  a:
+    source: s
+    always:
+      - {{to: b, when: "{first}", source: s}}
+    on:
+      stop: {{to: end, source: s}}
+  b:
+    source: s
+    always:
+      - {{to: a, when: "{second}", source: s}}
+    on:
+      stop: {{to: end, source: s}}
+  end: {{type: final, source: s}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "facts", "words"),
+    [
+        ("x", "x", "  x: {type: boolean}", "when x = true: a → b → a"),
+        ("x and n > 3", "n >= 5", "  x: {type: boolean}\n  n: {type: number}", "n = 5"),
+        ("k != 'one'", "k in ['two']", "  k: {type: choice, options: [one, two]}", "k = 'two'"),
+    ],
+)
+def test_automatic_steps_that_go_round_for_ever_are_refused(tmp_path, first, second, facts, words):
+    path = _loop(tmp_path, first, second, facts)
+    found = only(path)
+    assert "these automatic steps go round for ever" in found.message
+    assert words in found.message
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "{to: b," in text)
+    assert (found.where.line, found.where.column) == (line, lines[line - 1].index("to: b") + 5)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "facts"),
+    [
+        ("x", "not x", "  x: {type: boolean}"),
+        ("x and y", "not x", "  x: {type: boolean}\n  y: {type: boolean}"),
+        ("k == 'one'", "k == 'two'", "  k: {type: choice, options: [one, two]}"),
+        ("n > 3", "n < 2", "  n: {type: number}"),
+        ("x", "a is active and x", "  x: {type: boolean}"),  # asks about a step: the engine's
+    ],
+)
+def test_automatic_steps_with_exclusive_conditions_are_not_a_loop(tmp_path, first, second, facts):
+    assert load_process(_loop(tmp_path, first, second, facts)).id == "loop"

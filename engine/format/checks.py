@@ -35,6 +35,7 @@ from ..problems import Location, Problem, did_you_mean
 if TYPE_CHECKING:  # pragma: no cover
     from ..conditions import Expression
 from .comparisons import Locate, at_offset, comparisons, conditions_written
+from .loops import automatic_loops
 
 #: Names every condition may use besides facts and conditions: ``today`` is the date the
 #: event being decided happened on (the operator's ``--on`` date).
@@ -76,6 +77,7 @@ def check(
         internal_event_names,
         missing_sources,
         deadline_met_by,
+        automatic_loops,
     ]
     # A transition to an unknown state leaves the state it meant unreached: judging what
     # is reachable before the target is fixed would only echo that mistake.
