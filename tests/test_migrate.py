@@ -391,3 +391,21 @@ def test_a_migration_recorded_before_says_a_deadline_for_every_step():
     )  # fmt: skip
     assert choice_for(named, "rapid_review_late", "rapid_review") == "keep"
     assert choice_for(named, "rapid_review_under_way", "rapid_review") == "recompute"
+
+
+def test_migrate_draws_its_bar_on_a_terminal_and_is_silent_off_one(folder, tmp_path):
+    from tests.test_progress import cspr, needs_pty
+
+    if needs_pty.args[0]:
+        pytest.skip("no pseudo-terminals (pty) on Windows")
+    db = tmp_path / "c.db"
+    open_2018(folder, db, "D-1", "2023-12-01")
+    open_2018(folder, db, "D-2", "2023-12-04")
+    plan = reviewed_plan(folder, db, tmp_path / "p.yaml")
+    args = ("--processes", str(folder), "--db", str(db), "migrate", str(plan), "--all")
+    args += ("--dry-run", "--on", "2024-01-08")
+    status, piped, err = cspr(*args, cwd=tmp_path)
+    assert (status, err) == (0, "")
+    status, out, shown = cspr(*args, cwd=tmp_path, terminal=True)
+    assert status == 0 and out == piped
+    assert "moving cases" in shown and "100%" in shown

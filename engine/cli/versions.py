@@ -14,6 +14,7 @@ from .common import (
     fail,
     json_option,
     processes_folder,
+    progress,
     refusals,
     runtime,
     table,
@@ -221,17 +222,16 @@ def migrate_apply(ctx, plan_file, cases, every, dry_run, reason, on, by, as_json
     found: list[dict[str, Any]] = []
     refused_names: list[str] = []
     moved = 0
-    with _progress(ids, as_json) as bar:
-        for case_id in bar:
-            done = move_case(rt, case_id, plan, on, apply=not dry_run, reason=reason, by=by)
-            result = verdict(rt, done, plan)
-            moved += result.ok
-            if not result.ok:
-                refused_names.append(result.name)
-            if as_json:
-                found.append(result.as_json())
-            else:
-                _echo_verdict(result, plan)
+    for case_id in progress(ids, len(ids), "moving cases"):
+        done = move_case(rt, case_id, plan, on, apply=not dry_run, reason=reason, by=by)
+        result = verdict(rt, done, plan)
+        moved += result.ok
+        if not result.ok:
+            refused_names.append(result.name)
+        if as_json:
+            found.append(result.as_json())
+        else:
+            _echo_verdict(result, plan)
     refused = len(refused_names)
     if as_json:
         emit_json(
@@ -264,15 +264,6 @@ def migrate_apply(ctx, plan_file, cases, every, dry_run, reason, on, by, as_json
         )
     if refused:
         sys.exit(1)
-
-
-def _progress(ids: list[int], quiet: bool) -> Any:
-    """A progress bar on a terminal for many cases; silent otherwise."""
-    import contextlib
-
-    if quiet or len(ids) < 50 or not sys.stderr.isatty():
-        return contextlib.nullcontext(ids)
-    return click.progressbar(ids, label="moving cases", file=sys.stderr)
 
 
 def _echo_verdict(result: Any, plan: Any) -> None:
