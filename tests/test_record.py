@@ -411,18 +411,19 @@ states:
   a:
     source: s
     always:
-      - {to: b, when: x, source: s}
+      - {to: b, when: "x and a is active", source: s}
   b:
     source: s
     always:
-      - {to: a, when: x, source: s}
+      - {to: a, when: "x and b is active", source: s}
 """
 
 
 def test_automatic_steps_that_never_settle_are_refused_not_run_for_ever(tmp_path):
     # A loop of automatic transitions whose conditions hold together is a mistake in the
-    # process file: the change that sets it going is refused, naming the loop and where
-    # it is written, and nothing is recorded.
+    # process file; validate finds it unless its conditions ask about steps (as here),
+    # and then the change that sets it going is refused, naming the loop and where it is
+    # written, and nothing is recorded.
     path = tmp_path / "loop.yaml"
     path.write_text(LOOP, encoding="utf-8")
     db = str(tmp_path / "c.db")
@@ -432,7 +433,7 @@ def test_automatic_steps_that_never_settle_are_refused_not_run_for_ever(tmp_path
     sent = runner.invoke(main, ["--db", db, "case", "set", "L-1", "x=true"])
     assert sent.exit_code == 1
     assert "automatic steps never settle" in sent.output
-    assert "a → b (when x) at loop.yaml:11:" in sent.output
-    assert "b → a (when x) at loop.yaml:15:" in sent.output
+    assert "a → b (when x and a is active) at loop.yaml:11:" in sent.output
+    assert "b → a (when x and b is active) at loop.yaml:15:" in sent.output
     history = runner.invoke(main, ["--db", db, "case", "history", "L-1", "--json"])
     assert len(json.loads(history.output)["history"]) == 1  # only the opening
