@@ -151,27 +151,13 @@ def print_exploration(result: Any) -> None:
                     echo(f"           {step.words()}")
     echo("\nSHORTEST PATH TO EACH STEP")
     for state, steps_to in result.paths.items():
-        shown = " → ".join(_brief(step) for step in steps_to[:_LIMIT_TEXT])
+        shown = " → ".join(step.brief() for step in steps_to[:_LIMIT_TEXT])
         echo(f"  {state}: {shown}")
 
 
 def _short(text: str, width: int = 100) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _brief(step: Any) -> str:
-    from ..run.facts import to_json
-
-    facts = ",".join(f"{k}={to_json(v)}" for k, v in step.facts.items())
-    day = step.on.isoformat()
-    if step.action == "open":
-        return f"open {day}" + (f" [{facts}]" if facts else "")
-    if step.action == "tick":
-        return f"tick {day}"
-    if step.action == "set":
-        return f"set {facts} {day}"
-    return f"{step.event} {day}" + (f" [{facts}]" if facts else "")
 
 
 def write_scenarios(result: Any, path: Path, folder: Path, with_paths: bool) -> list[str]:

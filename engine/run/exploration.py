@@ -36,7 +36,8 @@ class Step:
         return found
 
     def words(self) -> str:
-        facts = ", ".join(f"{k}={fact_values.to_json(v)}" for k, v in self.facts.items())
+        """The step in a sentence: ``2019-09-29  send lscb_notified with x=true``."""
+        facts = self._facts(", ")
         day = self.on.isoformat()
         if self.action == "open":
             return f"{day}  open" + (f" with {facts}" if facts else "")
@@ -45,6 +46,21 @@ class Step:
         if self.action == "set":
             return f"{day}  set {facts}"
         return f"{day}  send {self.event}" + (f" with {facts}" if facts else "")
+
+    def brief(self) -> str:
+        """The step in a few words, for a path on one line: ``lscb_notified 2019-09-29``."""
+        facts = self._facts(",")
+        day = self.on.isoformat()
+        if self.action == "open":
+            return f"open {day}" + (f" [{facts}]" if facts else "")
+        if self.action == "tick":
+            return f"tick {day}"
+        if self.action == "set":
+            return f"set {facts} {day}"
+        return f"{self.event} {day}" + (f" [{facts}]" if facts else "")
+
+    def _facts(self, separator: str) -> str:
+        return separator.join(f"{k}={fact_values.to_json(v)}" for k, v in self.facts.items())
 
 
 @dataclass
