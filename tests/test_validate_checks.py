@@ -246,3 +246,21 @@ def test_automatic_steps_that_go_round_for_ever_are_refused(tmp_path, first, sec
 )
 def test_automatic_steps_with_exclusive_conditions_are_not_a_loop(tmp_path, first, second, facts):
     assert load_process(_loop(tmp_path, first, second, facts)).id == "loop"
+
+
+def test_a_loop_a_transition_written_before_always_leaves_is_not_a_loop(tmp_path):
+    # From b, `x or y` leads to the end first: b → a (on `x`) is never taken, so a → b → a
+    # cannot go round; with `x and y` on the first, it can (x = true, y not recorded).
+    facts = "  x: {type: boolean}\n  y: {type: boolean}"
+    for first, refused in (("x or y", False), ("x and y", True)):
+        path = _loop(tmp_path, "x", "x", facts)
+        to_end = f'      - {{to: end, when: "{first}", source: s}}\n'
+        text = path.read_text(encoding="utf-8").replace(
+            '      - {to: a, when: "x", source: s}',
+            to_end + '      - {to: a, when: "x", source: s}',
+        )
+        path.write_text(text, encoding="utf-8")
+        if refused:
+            assert "when x = true: a → b → a" in only(path).message  # y not recorded
+        else:
+            assert load_process(path).id == "loop"

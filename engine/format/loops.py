@@ -115,23 +115,44 @@ def _facts_that_loop(process: Process, loop: list[Transition]) -> dict[str, obje
     guards = [t.guard for t in loop if t.guard is not None]
     if any(_negates(a.tree, b.tree) for a in guards for b in guards):
         return None  # `x` and `not x`: never true together, whatever the facts
+    if any(process.states[t.source_state].children for t in loop):
+        return None  # an inner step's own automatic transitions would be looked at first
+    # A transition written before one of the loop's, from the same step, is taken
+    # instead whenever its condition holds too: the loop needs those not to hold.
+    before = [u.guard for t in loop for u in _written_before(process, t)]
+    if any(guard is None for guard in before):
+        return None
+    earlier = [guard for guard in before if guard is not None]
     recorded = {t.records for t in loop if t.records}
     names: set[str] = set()
-    for guard in guards:
+    for guard in [*guards, *earlier]:
         if not _facts_only(process, guard, names, frozenset()):
             return None
     if "today" in names or names & recorded or not names <= set(process.facts):
         return None
     ordered = sorted(names)
-    literals = [n.value for g in guards for n in _literals(process, g)]
+    literals = [n.value for g in [*guards, *earlier] for n in _literals(process, g)]
     domains = [_domain(process, name, literals) for name in ordered]
     combinations = itertools.islice(itertools.product(*domains), MAX_COMBINATIONS)
     for values in combinations:
         facts = {k: v for k, v in zip(ordered, values, strict=True) if v is not None}
         context = Context(facts, process.expressions, frozenset())
-        if all(g.evaluate(context) is True for g in guards):
+        if all(g.evaluate(context) is True for g in guards) and not any(
+            g.evaluate(context) is True for g in earlier
+        ):
             return facts
     return None
+
+
+def _written_before(process: Process, transition: Transition) -> list[Transition]:
+    """The automatic transitions of the same step written before ``transition``."""
+    found = []
+    for other in process.states[transition.source_state].transitions:
+        if other is transition:
+            break
+        if other.trigger == "always":
+            found.append(other)
+    return found
 
 
 def _negates(tree: Node, other: Node) -> bool:
