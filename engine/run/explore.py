@@ -167,6 +167,10 @@ class Explorer:
         self._reach_of: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._facts: tuple[Any, dict[str, Any]] = (None, {})
+        #: Facts whose value is itself what the conditions tell apart (see _abstract).
+        self._plain = frozenset(
+            name for name, fact in process.facts.items() if fact.type in ("boolean", "choice")
+        )
 
     def _event_facts(self) -> dict[str, list[str]]:
         """For each event, the facts its transitions' conditions read (through named
@@ -204,9 +208,14 @@ class Explorer:
         facts = self.facts_of(case)
         today = dt.date.fromisoformat(case.last_on)
         states = tuple(case.states)
+        plain, abstract = self._plain, self._abstract
         atoms = (
             states,
-            tuple(self._abstract(name, facts, today) for name in self.marks.read),
+            tuple(
+                value if value is None or name in plain else abstract(name, facts, today)
+                for name in self.marks.read
+                for value in (facts.get(name),)
+            ),
             tuple(_sign(today, d) for d in self.marks.today_dates),
         )
         told = self._told.get(atoms)

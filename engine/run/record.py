@@ -242,16 +242,22 @@ class Core:
         passed: list[dict[str, Any]] = []
         sources: list[str] = []
         moves: list[tuple[dt.date, Transition]] = []
+        until_iso = until.isoformat()
         while True:
             at = dt.date.fromisoformat(case.last_on)
-            due_rows = [
+            # Only deadlines passing by ``until`` matter (the day after the due date is on
+            # or before it): ISO dates compare as text, so most rows cost no date here.
+            passing = [
                 row
                 for row in case.deadlines
-                if row.status == "open" and row.raised_on is None and row.due
+                if row.status == "open"
+                and row.raised_on is None
+                and row.due
+                and row.due < until_iso
             ]
-            next_deadline = min((max(_day_after(row.due), at) for row in due_rows), default=None)
+            next_deadline = min((max(_day_after(row.due), at) for row in passing), default=None)
             next_look = None
-            if self._today_dates and self._waits_for_a_day(case.states):
+            if self._today_dates and at < until and self._waits_for_a_day(case.states):
                 next_look = min(
                     (d for d in self._look_dates(case) if at < d <= until), default=None
                 )
