@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from .frozen import Frozen, field
@@ -330,6 +330,30 @@ class Process(Frozen):
             if deadline.raises:
                 seen.setdefault(deadline.raises)
         return list(seen)
+
+    def reads(self, names: Iterable[str]) -> frozenset[str]:
+        """``names`` and, for each named condition among them, the names it reads in turn
+        (as values: facts, ``today``, conditions; not the steps it asks about)."""
+        found: set[str] = set()
+        pending = list(names)
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            condition = self.conditions.get(name)
+            if condition is not None:
+                pending.extend(condition.expression.names)
+        return frozenset(found)
+
+    def asks_about_steps(self, expression: Expression) -> bool:
+        """Whether ``expression`` asks whether a step is active, itself or through the
+        conditions it names."""
+        return bool(expression.states) or any(
+            self.conditions[name].expression.states
+            for name in self.reads(expression.names)
+            if name in self.conditions
+        )
 
     def sort_outermost_first(self, state_ids: set[str] | list[str]) -> list[str]:
         """Active states in document order, which is outermost first for a tree."""

@@ -124,10 +124,10 @@ def _facts_that_loop(process: Process, loop: list[Transition]) -> dict[str, obje
         return None
     earlier = [guard for guard in before if guard is not None]
     recorded = {t.records for t in loop if t.records}
-    names: set[str] = set()
-    for guard in [*guards, *earlier]:
-        if not _facts_only(process, guard, names, frozenset()):
-            return None
+    every = [*guards, *earlier]
+    if any(process.asks_about_steps(guard) for guard in every):
+        return None
+    names = {n for g in every for n in process.reads(g.names) if n not in process.conditions}
     if "today" in names or names & recorded or not names <= set(process.facts):
         return None
     ordered = sorted(names)
@@ -187,30 +187,16 @@ def _shape(node: Node) -> tuple:
     return ("other", id(node))  # pragma: no cover - every node kind is handled above
 
 
-def _facts_only(process: Process, expression: Expression, names: set[str], seen: frozenset) -> bool:
-    """Gather the facts ``expression`` reads (through named conditions) into ``names``;
-    ``False`` if it asks about a step or names a condition in a cycle."""
-    if expression.states:
-        return False
-    for name in expression.names:
-        condition = process.conditions.get(name)
-        if condition is None:
-            names.add(name)
-        elif name in seen or not _facts_only(process, condition.expression, names, seen | {name}):
-            return False
-    return True
-
-
 def _literals(process: Process, expression: Expression) -> Iterator[Literal]:
-    for node in walk(expression.tree):
-        if isinstance(node, Literal):
-            yield node
-        elif isinstance(node, ListValue):
-            yield from node.items
-    for name in expression.names:
-        condition = process.conditions.get(name)
-        if condition is not None and condition.expression is not expression:
-            yield from _literals(process, condition.expression)
+    """The values written in ``expression`` and in the conditions it names."""
+    named = process.reads(expression.names) & process.conditions.keys()
+    trees = [expression.tree, *(process.conditions[n].expression.tree for n in sorted(named))]
+    for tree in trees:
+        for node in walk(tree):
+            if isinstance(node, Literal):
+                yield node
+            elif isinstance(node, ListValue):
+                yield from node.items
 
 
 def _domain(process: Process, name: str, literals: Sequence[object]) -> list[object]:

@@ -33,7 +33,7 @@ import datetime as dt
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,7 +180,7 @@ class Explorer:
         for transition in process.transitions():
             if transition.trigger != "event" or transition.guard is None:
                 continue
-            names = set(_reads(process, transition.guard.names))
+            names = set(process.reads(transition.guard.names))
             facts = [f for f in self.marks.given if f in names]
             found.setdefault(str(transition.event), [])
             found[str(transition.event)] += [
@@ -251,7 +251,7 @@ class Explorer:
     def _names_of(self, expression: Expression) -> frozenset[str]:
         found = self._names.get(expression.text)
         if found is None:
-            found = self._names[expression.text] = frozenset(_reads(self.process, expression.names))
+            found = self._names[expression.text] = self.process.reads(expression.names)
         return found
 
     def _reach(self, states: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
@@ -426,7 +426,7 @@ class Explorer:
             for state in states:
                 for transition in self.process.states[state].transitions:
                     if transition.guard is not None:
-                        names.update(_reads(self.process, transition.guard.names))
+                        names.update(self.process.reads(transition.guard.names))
             found = self._asked_of[states] = frozenset(names)
         return found
 
@@ -750,16 +750,6 @@ class Explorer:
             "whenever it could be taken, another transition (an inner step's, or one "
             "written before it) is taken instead"
         )
-
-
-def _reads(
-    process: Process, names: Iterable[str], seen: frozenset[str] = frozenset()
-) -> Iterator[str]:
-    for name in names:
-        yield name
-        condition = process.conditions.get(name)
-        if condition is not None and name not in seen:
-            yield from _reads(process, condition.expression.names, seen | {name})
 
 
 def default_opening(process: Process) -> dt.date:

@@ -221,15 +221,15 @@ class Core:
             deadline = self.process.deadline(row.state, row.name)
             if deadline is None or deadline.raises != event:
                 continue
-            when = (
-                f"passes: it is due {row.due}, so on {_day_after(row.due).isoformat()}"
-                if row.due
-                else "passes (its due date is not known yet)"
-            )
+            if row.due:
+                when = f"passes: it is due {row.due}, so on {_day_after(row.due).isoformat()}"
+                instead = "if that due date is wrong, correct the fact it counts from"
+            else:
+                when = "passes, and its due date is not known yet"
+                instead = "record the facts it counts from, and the clock raises it on its day"
             raise Refused(
                 f"'{event}' is raised by the clock when the deadline '{row.name}' {when}; "
-                "it is not recorded by hand (if the due date is wrong, correct the fact it "
-                "counts from: cspr case correct)"
+                f"it is not recorded by hand ({instead}: cspr case set, or cspr case correct)"
             )
 
     # -- the clock --------------------------------------------------------------------
@@ -624,7 +624,7 @@ def _day_after(iso: str | None) -> dt.date:
 def _condition_dates(process: Process) -> frozenset[dt.date]:
     """Every date written in a condition that reads ``today``; empty if none reads it."""
     reads = any(
-        _reads_today(process, t.guard.names)
+        "today" in process.reads(t.guard.names)
         for t in process.transitions()
         if t.trigger == "always" and t.guard is not None
     )
@@ -686,21 +686,5 @@ def _waiting_states(process: Process) -> frozenset[str]:
         state
         for state, node in process.states.items()
         for t in node.transitions
-        if t.trigger == "always" and t.guard is not None and _reads_today(process, t.guard.names)
+        if t.trigger == "always" and t.guard is not None and "today" in process.reads(t.guard.names)
     )
-
-
-def _reads_today(
-    process: Process, names: Iterable[str], seen: frozenset[str] = frozenset()
-) -> bool:
-    for name in names:
-        if name == "today":
-            return True
-        condition = process.conditions.get(name)
-        if (
-            condition is not None
-            and name not in seen
-            and _reads_today(process, condition.expression.names, seen | {name})
-        ):
-            return True
-    return False
