@@ -119,3 +119,75 @@ def test_broken_copy_fails_with_a_scenario_that_replays(tmp_path):
     replay = runner.invoke(main, ["scenario", "run", str(found)])
     assert replay.exit_code == 0, replay.output
     assert "1 passed" in replay.output
+
+
+TOGETHER = """\
+process: together
+version: "1"
+title: Two facts read together
+sources: {s: Some guidance}
+facts:
+  a: {type: boolean, source: s}
+  b: {type: boolean, source: s}
+states:
+  waiting:
+    source: s
+    on:
+      go: {to: working, source: s}
+  working:
+    source: s
+    on:
+      finish: {to: done, when: "a and b", source: s}
+  done: {type: final, source: s}
+"""
+
+
+def test_facts_one_condition_reads_are_recorded_together(tmp_path):
+    # One at a time, `a and b` stays unknown after either: the configuration would look
+    # like the one it came from and never be explored again, and `done` never reached.
+    result = explore(load_process(write(tmp_path, TOGETHER)))
+    assert result.complete and not result.unreachable
+    path = [s.as_json() for s in result.paths["done"]]
+    assert path[-2]["set"] == {"a": True, "b": True}
+    assert path[-1]["send"] == "finish"
+
+
+LATER = """\
+process: later
+version: "1"
+title: A minimum period after a planned date
+sources: {s: Some guidance}
+facts:
+  planned_on: {type: date, source: s}
+  published_on: {type: date, source: s}
+states:
+  drafting:
+    source: s
+    on:
+      publish:
+        to: online
+        when: "planned_on is set and today >= planned_on"
+        records: published_on
+        source: s
+  online:
+    source: s
+    deadlines:
+      keep_public:
+        within: 1 year
+        from: published_on
+        minimum: true
+        raises: period_ended
+        source: s
+    on:
+      period_ended: {to: may_come_down, source: s}
+  may_come_down: {type: final, source: s}
+"""
+
+
+def test_time_runs_on_past_dates_that_change_nothing(tmp_path):
+    # The day after the planned date changes no answer once published; the exploration
+    # used to stop there, and never saw the year pass.
+    result = explore(load_process(write(tmp_path, LATER)))
+    assert result.complete and not result.unreachable, [u.why for u in result.unreachable]
+    path = [s.as_json() for s in result.paths["may_come_down"]]
+    assert path[-1]["tick"] > path[-2]["on"]

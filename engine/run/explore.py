@@ -1,19 +1,25 @@
 """Every path of a process: each reachable configuration, a shortest path to every step,
 and the process's ``properties:`` checked over all of them (``cspr explore``).
 
-The exploration is breadth first over *configurations*: the active steps, the facts
-abstracted to the values the conditions tell apart, today's place among the dates the
-conditions compare it with, each deadline open (passed or not) or closed with its
-status, and, for each ordering property, whether what must come first has come. From
-each configuration it tries what an operator or the clock can do next:
+The exploration is breadth first over *configurations*: the active steps; the facts as
+the conditions still to be asked tell them apart (their answers, which of the facts are
+recorded where a deadline counts from them); today's place among the dates the
+conditions compare it with; each deadline that raises an event open (passed or not); and,
+for each ordering property, whether what must come first has come. Deadlines that raise
+nothing only grade a duty (met, missed or lapsed), which no condition reads: they pass on
+the way and tell no configurations apart. From each configuration it tries what an
+operator or the clock can do next:
 
 - send each event the active steps listen for (alone, or with one of the facts its
   conditions read);
-- set one fact to each value its conditions tell apart: each option of a choice, true
-  and false, for a date the day before, the day of and the day after each date it is
-  compared with (today's included), and a planned date two months ahead;
-- let time pass to the next date on which something can change (a deadline passing, a
-  date a condition compares with).
+- change a recorded fact to each value its conditions tell apart, and record the facts
+  not yet recorded a group at a time (those the conditions read together), one setting
+  for each different answer: each option of a choice, true and false, for a date the day
+  before, the day of and the day after each date it is compared with (today's
+  included), and a planned date two months ahead;
+- let time pass to the next date on which something can change (a deadline that raises
+  an event passing, a date a condition compares with), and on past dates that change
+  nothing a configuration shows.
 
 Every one of these is a real change of a case in memory through the record's core
 (:class:`~engine.run.record.Core`: ``open``, ``apply``, ``clock``) on the interpreter, so
@@ -23,8 +29,10 @@ therefore replayable as a scenario (:func:`scenario_of`).
 Concrete dates stand for each abstract configuration: the first one found (the shortest
 path) is kept, so how two dates fall against each other beyond what the conditions
 compare (a deadline due before or after a changeover date, say) is explored only as that
-representative's dates fall. This is the abstraction's limit, and it is said in the
-README.
+representative's dates fall. Likewise the facts behind an answer are the first found's,
+and recorded facts are changed one at a time: where ``a`` and ``b`` are both recorded
+false, ``a and b`` becomes true only on a path that records them otherwise. These are the
+abstraction's limits, and the README says so.
 """
 
 from __future__ import annotations
@@ -37,12 +45,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..conditions import Compare, Context, Expression, ListValue, Literal, Name
-from ..conditions.syntax import walk
-from ..model import Before, Process, Transition, rule_bases
+from ..conditions import Context, Expression
+from ..model import Process, Transition, rule_bases
 from . import facts as fact_values
 from . import interpreter
 from .exploration import Checked, Exploration, Step, Unreachable
+from .landmarks import Landmarks, sign
 from .record import Core, Entry, Refused
 from .records import CaseRecord
 
@@ -51,67 +59,11 @@ DEFAULT_MAX = 20_000
 #: How far ahead a planned date is set (a date counted back from, or waited for).
 AHEAD = dt.timedelta(days=61)
 _DAY = dt.timedelta(days=1)
+#: How many combinations of a group of facts recorded together are looked at, at most.
+MAX_SETTINGS = 20_000
 #: How many combinations of opening facts are looked at, at most.
 MAX_OPENINGS = 200_000
 _UNDECIDED = object()
-
-
-# -- what the conditions tell apart -----------------------------------------------------
-
-
-class _Landmarks:
-    """For each fact (and ``today``), the values and names the conditions compare it
-    with: what a configuration must keep of it."""
-
-    def __init__(self, process: Process) -> None:
-        self.literals: dict[str, set[Any]] = {}
-        self.partners: dict[str, set[str]] = {}
-        expressions: list[Expression] = [
-            *process.expressions.values(),
-            *(t.guard for t in process.transitions() if t.guard is not None),
-            *(p.condition for p in process.properties.values() if p.condition is not None),
-        ]
-        names: set[str] = set()
-        for expression in expressions:
-            names |= expression.names
-            for node in walk(expression.tree):
-                if isinstance(node, Compare):
-                    self._compare(process, node)
-        bases = {b for d in process.deadlines() for b in rule_bases(d.rule)}
-        self.read = [f for f in process.facts if f in names or f in bases]
-        recorded = {t.records for t in process.transitions() if t.records}
-        #: The facts an operator gives (no transition records them): the ones set.
-        self.given = [f for f in self.read if f not in recorded]
-        self.ahead = {
-            b for d in process.deadlines() if isinstance(d.rule, Before) for b in [d.rule.base]
-        }
-        self.ahead |= {f for f in self.partners.get("today", ())}
-        self.today_dates = sorted(
-            d for d in self.literals.get("today", ()) if isinstance(d, dt.date)
-        )
-
-    def _compare(self, process: Process, node: Compare) -> None:
-        left, right = node.left, node.right
-        sides = [left, right]
-        named = [s.name for s in sides if isinstance(s, Name)]
-        named = [n for n in named if n in process.facts or n == "today"]
-        for name in named:
-            for other in sides:
-                if isinstance(other, Literal):
-                    self.literals.setdefault(name, set()).add(other.value)
-                elif isinstance(other, ListValue):
-                    self.literals.setdefault(name, set()).update(i.value for i in other.items)
-                elif isinstance(other, Name) and other.name != name and other.name in named:
-                    self.partners.setdefault(name, set()).add(other.name)
-
-
-def _sign(a: Any, b: Any) -> int | None:
-    if a is None or b is None:
-        return None
-    try:
-        return (a > b) - (a < b)
-    except TypeError:
-        return None
 
 
 # -- the exploration --------------------------------------------------------------------
@@ -142,7 +94,7 @@ class Explorer:
         self.process = process
         self.recorder = _Recorder()
         self.core = Core(process, self.recorder)
-        self.marks = _Landmarks(process)
+        self.marks = Landmarks(process)
         self.chart = interpreter.chart_of(process)
         self.opened_on = opened_on or default_opening(process)
         self.orderings = [p for p in process.properties.values() if p.kind == "ordering"]
@@ -158,10 +110,10 @@ class Explorer:
             for name, e in [*process.expressions.items(), *guards.items(), *props.items()]
             if name not in reading and not e.states
         ]
-        self.bases = sorted(
-            {b for d in process.deadlines() for b in rule_bases(d.rule)} - {"entry"}
-        )
         self._told: dict[tuple, tuple] = {}
+        self._settings_of: dict[tuple, list[dict[str, Any]]] = {}
+        self._read_by_of: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._groups_of: dict[tuple, list[tuple[tuple[str, ...], tuple[Expression, ...]]]] = {}
         self._asked_of: dict[tuple[str, ...], frozenset[str]] = {}
         self._ahead_of: dict[tuple[str, ...], tuple[list[Expression], list[str]]] = {}
         self._reach_of: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {}
@@ -208,7 +160,7 @@ class Explorer:
         facts = self.facts_of(case)
         today = dt.date.fromisoformat(case.last_on)
         states = tuple(case.states)
-        plain, abstract = self._plain, self._abstract
+        plain, abstract, raising = self._plain, self._abstract, self.marks.raising
         atoms = (
             states,
             tuple(
@@ -216,7 +168,7 @@ class Explorer:
                 for name in self.marks.read
                 for value in (facts.get(name),)
             ),
-            tuple(_sign(today, d) for d in self.marks.today_dates),
+            tuple(sign(today, d) for d in self.marks.today_dates),
         )
         told = self._told.get(atoms)
         if told is None:
@@ -227,7 +179,7 @@ class Explorer:
             frozenset(
                 (row.state, row.name, row.due is None, row.raised_on is not None)
                 for row in case.deadlines
-                if row.status == "open"
+                if row.status == "open" and (row.state, row.name) in raising
             ),
             self._settled(states, monitors),
         )
@@ -291,8 +243,9 @@ class Explorer:
 
     def _ahead(self, states: tuple[str, ...]) -> tuple[list[Expression], list[str]]:
         """The conditions of the transitions that can still be taken from ``states`` (and
-        the invariants'), and the facts the deadlines of the steps still reachable count
-        from: found by following transitions in the chart, whatever their conditions."""
+        the invariants'), and the facts the deadlines that raise an event of the steps
+        still reachable count from: found by following transitions in the chart,
+        whatever their conditions."""
         found = self._ahead_of.get(states)
         if found is not None:
             return found
@@ -311,6 +264,7 @@ class Explorer:
                 base
                 for state in reach
                 for deadline in process.states[state].deadlines
+                if deadline.raises
                 for base in rule_bases(deadline.rule)
                 if base != "entry"
             }
@@ -330,8 +284,8 @@ class Explorer:
             return tuple(value == lit for lit in sorted(map(str, literals))) or True
         values = {**facts, "today": today}
         return (
-            tuple(_sign(value, lit) for lit in sorted(literals, key=str)),
-            tuple(_sign(value, values.get(p)) for p in sorted(self.marks.partners.get(name, ()))),
+            tuple(sign(value, lit) for lit in sorted(literals, key=str)),
+            tuple(sign(value, values.get(p)) for p in sorted(self.marks.partners.get(name, ()))),
         )
 
     # -- what can be done next ----------------------------------------------------------
@@ -390,31 +344,152 @@ class Explorer:
                     )
                     if self._enabled(case, event, given):
                         yield Step("send", on, event, {name: value})
-        asked = self._asked(tuple(case.states))
+        yield from self.settings(case)
+        later = self.next_date(case)
+        if later is not None:
+            yield Step("tick", later)
+
+    def settings(self, case: CaseRecord) -> Iterator[Step]:
+        """Facts set: only those an active step asks about, or that a deadline raising an
+        event waits for. A recorded fact is changed to each value that tells it apart.
+        Facts not yet recorded are recorded together, a group at a time (the facts the
+        conditions ahead read together): for each different outcome (those conditions'
+        answers, and whether a deadline's date can now be worked out), the setting with
+        fewest facts. One
+        at a time, ``a and b`` would stay unknown after either, and so look like the
+        configuration it came from, which is never explored again."""
+        on = dt.date.fromisoformat(case.last_on)
+        states = tuple(case.states)
+        facts = self.facts_of(case)
         waiting = {
             base
             for row in case.deadlines
             if row.status == "open" and row.due is None
             for deadline in [self.process.deadline(row.state, row.name)]
-            if deadline is not None
+            if deadline is not None and deadline.raises
             for base in rule_bases(deadline.rule)
         }
-        for name in self.marks.given:
-            if name not in asked and name not in waiting:
+        asked = self._asked(states)
+        settable = [n for n in self.marks.given if n in asked or n in waiting]
+        for name in settable:
+            current = facts.get(name)
+            if current is None:
                 continue
-            current = self._abstract(name, facts, on)
+            abstract = self._abstract(name, facts, on)
             for value in self.candidates(name, case):
-                if value == facts.get(name):
-                    continue
                 if (
-                    current is not None
-                    and self._abstract(name, {**facts, name: value}, on) == current
+                    value != current
+                    and self._abstract(name, {**facts, name: value}, on) != abstract
                 ):
-                    continue
-                yield Step("set", on, None, {name: value})
-        later = self.next_date(case)
-        if later is not None:
-            yield Step("tick", later)
+                    yield Step("set", on, None, {name: value})
+        unrecorded = tuple(n for n in settable if facts.get(n) is None)
+        for group, reading in self._groups(states, unrecorded):
+            dated = any(self.process.facts[n].type == "date" for n in group)
+            memo_key = (
+                group,
+                reading,
+                tuple(facts.get(n) for n in self._read_by(reading)[0]),
+                on if dated else None,
+                tuple(s in case.states for s in self._read_by(reading)[1]),
+            )
+            found = self._settings_of.get(memo_key)
+            if found is None:
+                found = self._settings_of[memo_key] = self._record_group(
+                    case, group, reading, facts, on
+                )
+            for changed in found:
+                yield Step("set", on, None, changed)
+
+    def _record_group(
+        self,
+        case: CaseRecord,
+        group: tuple[str, ...],
+        reading: tuple[Expression, ...],
+        facts: Mapping[str, Any],
+        on: dt.date,
+    ) -> list[dict[str, Any]]:
+        """Each different outcome of recording some of ``group`` (the answers of the
+        conditions ``reading`` it, and which deadlines can now be dated), with the
+        setting of fewest facts that gives it. Each condition is asked once for each
+        combination of the facts of the group it reads, not for every combination."""
+        known = {**facts, "today": on}
+        active = set(case.states)
+        expressions, memo = self.process.expressions, self.chart.memo
+        parts = [[i for i, n in enumerate(group) if n in self._names_of(g)] for g in reading]
+        asked: list[dict[tuple, Any]] = [{} for _ in reading]
+        bases = [i for i, n in enumerate(group) if n in self.marks.bases]
+
+        def answer(g: int, combo: tuple) -> Any:
+            part = tuple(combo[i] for i in parts[g])
+            found = asked[g].get(part, _UNDECIDED)
+            if found is _UNDECIDED:
+                given = {group[i]: v for i, v in zip(parts[g], part, strict=True)}
+                trial = Context({**known, **given}, expressions, active, memo)
+                found = asked[g][part] = reading[g].evaluate(trial)
+            return found
+
+        def outcome(combo: tuple) -> tuple:
+            return (
+                tuple(answer(g, combo) for g in range(len(reading))),
+                tuple(combo[i] is None for i in bases),
+            )
+
+        nothing = tuple(None for _ in group)
+        now = outcome(nothing)
+        choices = [[None, *self.candidates(n, case)] for n in group]
+        best: dict[tuple, tuple[int, tuple]] = {}
+        for combo in itertools.islice(itertools.product(*choices), MAX_SETTINGS):
+            result = outcome(combo)
+            if result == now:
+                continue
+            count = sum(v is not None for v in combo)
+            if result not in best or count < best[result][0]:
+                best[result] = (count, combo)
+        return [
+            {n: v for n, v in zip(group, combo, strict=True) if v is not None}
+            for _, combo in sorted(best.values(), key=lambda pair: pair[0])
+        ]
+
+    def _groups(
+        self, states: tuple[str, ...], names: tuple[str, ...]
+    ) -> list[tuple[tuple[str, ...], tuple[Expression, ...]]]:
+        """``names`` split into the groups of facts the conditions ahead read together,
+        each with the conditions that read it."""
+        found = self._groups_of.get((states, names))
+        if found is not None:
+            return found
+        guards, _ = self._ahead(states)
+        group_of = {n: {n} for n in names}
+        for guard in guards:
+            read = [n for n in names if n in self._names_of(guard)]
+            merged = set().union(*(group_of[n] for n in read)) if read else set()
+            for n in merged:
+                group_of[n] = merged
+        found = []
+        for members in {id(g): g for g in group_of.values()}.values():
+            group = tuple(n for n in names if n in members)
+            reading = tuple(g for g in guards if members & self._names_of(g))
+            found.append((group, reading))
+        self._groups_of[(states, names)] = found
+        return found
+
+    def _read_by(self, reading: tuple[Expression, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The facts and the steps these conditions read (through named conditions)."""
+        found = self._read_by_of.get(reading)
+        if found is None:
+            names: set[str] = set()
+            steps: set[str] = set()
+            for guard in reading:
+                names |= self._names_of(guard)
+                steps |= guard.states
+            for name in names:
+                if name in self.process.conditions:
+                    steps |= self.process.conditions[name].expression.states
+            found = self._read_by_of[reading] = (
+                tuple(sorted(n for n in names if n in self.process.facts)),
+                tuple(sorted(steps)),
+            )
+        return found
 
     def _asked(self, states: tuple[str, ...]) -> frozenset[str]:
         """The facts the conditions of the active steps' transitions read: the facts a
@@ -446,12 +521,17 @@ class Explorer:
 
     def next_date(self, case: CaseRecord) -> dt.date | None:
         """The next date after the case's on which its clock, or a condition, can change
-        something: a deadline passing, a date a condition compares ``today`` with."""
+        something: a deadline that raises an event passing, a date a condition compares
+        ``today`` with. (Other deadlines pass on the way, grading their duties.)"""
         at = dt.date.fromisoformat(case.last_on)
+        raising = self.marks.raising
         dates = [
             dt.date.fromisoformat(row.due) + _DAY
             for row in case.deadlines
-            if row.status == "open" and row.raised_on is None and row.due
+            if row.status == "open"
+            and row.raised_on is None
+            and row.due
+            and (row.state, row.name) in raising
         ]
         dates += [d for lit in self.marks.today_dates for d in (lit, lit + _DAY)]
         facts = self.facts_of(case)
@@ -543,6 +623,8 @@ class Explorer:
                 )
             except Refused:
                 return
+            if case is not None and step.action == "tick":
+                after, step = self._let_time_run(case, after, step, monitors)
             journal = self.recorder.journal
             monitors = self._watch(journal, monitors, parent, step, checked, nodes, after)
             key = self.key(after, monitors)
@@ -598,6 +680,22 @@ class Explorer:
             path_ends={state: list(entered[state][2]) for state in paths},
             transitions_taken=len(taken),
         )
+
+    def _let_time_run(
+        self, case: CaseRecord, after: CaseRecord, tick: Step, monitors: tuple[bool, ...]
+    ) -> tuple[CaseRecord, Step]:
+        """A tick that changes nothing a configuration shows (a date a condition
+        compares came and went with the same answers) lands on the configuration it
+        left, which is never explored again: time would stop there. So let the clock run
+        on, in one tick from ``case``, to the first date on which something shows."""
+        before = self.key(case, monitors)
+        while self.key(after, monitors) == before:
+            later = self.next_date(after)
+            if later is None:
+                break
+            tick = Step("tick", later)
+            after = self.take(case, tick)
+        return after, tick
 
     @staticmethod
     def path(nodes: list[_Node], index: int) -> list[Step]:
@@ -756,7 +854,7 @@ def default_opening(process: Process) -> dt.date:
     """The day cases are opened on: the day before the earliest date a condition compares
     ``today`` or a fact with, else the first working Monday of the year after the
     process's version (a year), else 7 January 2019."""
-    marks = _Landmarks(process)
+    marks = Landmarks(process)
     dates = [v for values in marks.literals.values() for v in values if isinstance(v, dt.date)]
     if dates:
         return min(dates) - _DAY
