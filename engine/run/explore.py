@@ -111,6 +111,8 @@ class Explorer:
             if name not in reading and not e.states
         ]
         self._told: dict[tuple, tuple] = {}
+        self._quiet = self._quiet_finals()
+        self._shown: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._settings_of: dict[tuple, list[dict[str, Any]]] = {}
         self._read_by_of: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._groups_of: dict[tuple, list[tuple[tuple[str, ...], tuple[Expression, ...]]]] = {}
@@ -150,11 +152,14 @@ class Explorer:
     # -- keys -------------------------------------------------------------------------
 
     def key(self, case: CaseRecord, monitors: tuple[bool, ...]) -> tuple:
-        """What tells a configuration apart: the active steps, what the conditions tell
-        apart of the facts and of today, the open deadlines (passed or not) and the
-        ordering properties' marks. Closed deadlines' statuses never change what a case
-        can do (properties about them are checked on every configuration as it is
-        reached), and a closed case can do nothing more: all closed cases are one."""
+        """What tells a configuration apart: the active steps (a region's final steps
+        that nothing asks about as one: :meth:`_quiet_finals`), what the conditions tell
+        apart of the facts and of today, the open deadlines that raise an event (passed
+        or not) and the ordering properties' marks. Closed deadlines' statuses never
+        change what a case can do, nor do open ones that raise nothing: they only grade
+        a duty (met, missed or lapsed), which no condition reads; properties are checked
+        on every configuration as it is reached. A closed case can do nothing more: all
+        closed cases are one."""
         if case.closed_on is not None:
             return ("closed",)
         facts = self.facts_of(case)
@@ -173,8 +178,12 @@ class Explorer:
         told = self._told.get(atoms)
         if told is None:
             told = self._told[atoms] = self._tell_apart(states, facts, today)
+        shown = self._shown.get(states)
+        if shown is None:
+            quiet = self._quiet
+            shown = self._shown[states] = tuple(quiet.get(s, s) for s in states)
         return (
-            states,
+            shown,
             told,
             frozenset(
                 (row.state, row.name, row.due is None, row.raised_on is not None)
@@ -183,6 +192,29 @@ class Explorer:
             ),
             self._settled(states, monitors),
         )
+
+    def _quiet_finals(self) -> dict[str, str]:
+        """Final steps that nothing tells apart from their region's other final steps:
+        no condition or invariant asks whether they are active, and a final step has no
+        way out and no deadline, so which one a region ended in changes nothing a case
+        can do from there. Each stands in a key for its region's being done. (That each
+        is reached is seen as it is entered, on every path, before keys are compared.)"""
+        process = self.process
+        expressions = [
+            *process.expressions.values(),
+            *(t.guard for t in process.transitions() if t.guard is not None),
+            *(p.condition for p in process.properties.values() if p.condition is not None),
+        ]
+        read = {state for e in expressions for state in e.states}
+        return {
+            state.id: f"{state.parent} done"
+            for state in process.states.values()
+            if state.kind == "final"
+            and state.parent is not None
+            and not state.transitions
+            and not state.deadlines
+            and state.id not in read
+        }
 
     def _tell_apart(
         self, states: tuple[str, ...], facts: Mapping[str, Any], today: dt.date
