@@ -59,10 +59,9 @@ DEFAULT_MAX = 20_000
 #: How far ahead a planned date is set (a date counted back from, or waited for).
 AHEAD = dt.timedelta(days=61)
 _DAY = dt.timedelta(days=1)
-#: How many combinations of a group of facts recorded together are looked at, at most.
-MAX_SETTINGS = 20_000
-#: How many combinations of opening facts are looked at, at most.
-MAX_OPENINGS = 200_000
+#: How many combinations of a group of facts recorded together (the facts a case is
+#: opened with among them) are looked at, at most.
+MAX_COMBINATIONS = 200_000
 _UNDECIDED = object()
 
 
@@ -387,9 +386,8 @@ class Explorer:
         Facts not yet recorded are recorded together, a group at a time (the facts the
         conditions ahead read together): for each different outcome (those conditions'
         answers, and whether a deadline's date can now be worked out), the setting with
-        fewest facts. One
-        at a time, ``a and b`` would stay unknown after either, and so look like the
-        configuration it came from, which is never explored again."""
+        fewest facts. One at a time, ``a and b`` would stay unknown after either, and so
+        look like the configuration it came from, which is never explored again."""
         on = dt.date.fromisoformat(case.last_on)
         states = tuple(case.states)
         facts = self.facts_of(case)
@@ -470,7 +468,7 @@ class Explorer:
         now = outcome(nothing)
         choices = [[None, *self.candidates(n, case)] for n in group]
         best: dict[tuple, tuple[int, tuple]] = {}
-        for combo in itertools.islice(itertools.product(*choices), MAX_SETTINGS):
+        for combo in itertools.islice(itertools.product(*choices), MAX_COMBINATIONS):
             result = outcome(combo)
             if result == now:
                 continue
@@ -599,34 +597,8 @@ class Explorer:
         states = tuple(first.states)
         asked = [f for f in self.marks.given if f in self._asked(states)]
         guards, _ = self._ahead(states)
-        context_states = set(states)
-        choices = [[None, *self.candidates(name, blank)] for name in asked]
-        reads = [[i for i, f in enumerate(asked) if f in self._names_of(g)] for g in guards]
-        memo: list[dict[tuple, Any]] = [{} for _ in guards]
-        best: dict[tuple, tuple[int, tuple]] = {}
-        combos = itertools.product(*choices)
-        for combo in itertools.islice(combos, MAX_OPENINGS):
-            answers = []
-            for g, expression in enumerate(guards):
-                part = tuple(combo[i] for i in reads[g])
-                answer = memo[g].get(part, _UNDECIDED)
-                if answer is _UNDECIDED:
-                    facts = {
-                        asked[i]: v for i, v in zip(reads[g], part, strict=True) if v is not None
-                    }
-                    context = Context(
-                        {**facts, "today": on}, self.process.expressions, context_states
-                    )
-                    answer = memo[g][part] = expression.evaluate(context)
-                answers.append(answer)
-            recorded = sum(v is not None for v in combo)
-            key = tuple(answers)
-            if key not in best or recorded < best[key][0]:
-                best[key] = (recorded, combo)
-        for recorded, combo in sorted(best.values(), key=lambda pair: pair[0]):
-            if recorded:
-                facts = {asked[i]: v for i, v in enumerate(combo) if v is not None}
-                yield Step("open", on, None, facts)
+        for facts in self._record_group(first, tuple(asked), tuple(guards), {}, on):
+            yield Step("open", on, None, facts)
 
     # -- the search ---------------------------------------------------------------------
 
