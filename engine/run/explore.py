@@ -110,6 +110,7 @@ class Explorer:
             if name not in reading and not e.states
         ]
         self._told: dict[tuple, tuple] = {}
+        self._read_of: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
         self._quiet = self._quiet_finals()
         self._shown: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._settings_of: dict[tuple, list[dict[str, Any]]] = {}
@@ -165,14 +166,15 @@ class Explorer:
         today = dt.date.fromisoformat(case.last_on)
         states = tuple(case.states)
         plain, abstract, raising = self._plain, self._abstract, self.marks.raising
+        names, asks_today = self._read_ahead(states)
         atoms = (
             states,
             tuple(
                 value if value is None or name in plain else abstract(name, facts, today)
-                for name in self.marks.read
+                for name in names
                 for value in (facts.get(name),)
             ),
-            tuple(sign(today, d) for d in self.marks.today_dates),
+            tuple(sign(today, d) for d in self.marks.today_dates) if asks_today else (),
         )
         told = self._told.get(atoms)
         if told is None:
@@ -191,6 +193,22 @@ class Explorer:
             ),
             self._settled(states, monitors),
         )
+
+    def _read_ahead(self, states: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+        """The facts the conditions still to be asked from ``states`` read, with those the
+        deadlines that raise an event still to be armed count from (all that
+        :meth:`_tell_apart` looks at); and whether those conditions read ``today``."""
+        found = self._read_of.get(states)
+        if found is None:
+            guards, bases = self._ahead(states)
+            names = set(bases)
+            for guard in guards:
+                names |= self._names_of(guard)
+            found = self._read_of[states] = (
+                tuple(f for f in self.marks.read if f in names),
+                "today" in names,
+            )
+        return found
 
     def _quiet_finals(self) -> dict[str, str]:
         """Final steps that nothing tells apart from their region's other final steps:
