@@ -643,10 +643,10 @@ class Explorer:
                     if case is not None
                     else self.take(self.blank(step.on), step)
                 )
+                if case is not None and step.action == "tick":
+                    after, step = self._let_time_run(case, after, step, monitors)
             except Refused:
                 return
-            if case is not None and step.action == "tick":
-                after, step = self._let_time_run(case, after, step, monitors)
             journal = self.recorder.journal
             monitors = self._watch(journal, monitors, parent, step, checked, nodes, after)
             key = self.key(after, monitors)
