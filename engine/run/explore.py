@@ -101,20 +101,12 @@ class Explorer:
         order = {event: i for i, event in enumerate(process.events())}
         self.event_order = order
         self.event_facts = self._event_facts()
-        reading = self.chart.read_states
-        guards = {t.guard.text: t.guard for t in process.transitions() if t.guard is not None}
-        props = {p.condition.text: p.condition for p in self.invariants if p.condition}
-        self.factual = [
-            e
-            for name, e in [*process.expressions.items(), *guards.items(), *props.items()]
-            if name not in reading and not e.states
-        ]
         self._told: dict[tuple, tuple] = {}
         self._read_of: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
         self._quiet = self._quiet_finals()
         self._shown: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._settings_of: dict[tuple, list[dict[str, Any]]] = {}
-        self._read_by_of: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._read_by_of: dict[tuple, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
         self._groups_of: dict[tuple, list[tuple[tuple[str, ...], tuple[Expression, ...]]]] = {}
         self._asked_of: dict[tuple[str, ...], frozenset[str]] = {}
         self._ahead_of: dict[tuple[str, ...], tuple[list[Expression], list[str]]] = {}
@@ -201,12 +193,11 @@ class Explorer:
         found = self._read_of.get(states)
         if found is None:
             guards, bases = self._ahead(states)
-            names = set(bases)
-            for guard in guards:
-                names |= self._names_of(guard)
+            facts, _, today = self._read_by(tuple(guards))
+            names = {*bases, *facts}
             found = self._read_of[states] = (
                 tuple(f for f in self.marks.read if f in names),
-                "today" in names,
+                today,
             )
         return found
 
@@ -216,16 +207,10 @@ class Explorer:
         way out and no deadline, so which one a region ended in changes nothing a case
         can do from there. Each stands in a key for its region's being done. (That each
         is reached is seen as it is entered, on every path, before keys are compared.)"""
-        process = self.process
-        expressions = [
-            *process.expressions.values(),
-            *(t.guard for t in process.transitions() if t.guard is not None),
-            *(p.condition for p in process.properties.values() if p.condition is not None),
-        ]
-        read = {state for e in expressions for state in e.states}
+        read = self.marks.steps_read
         return {
             state.id: f"{state.parent} done"
-            for state in process.states.values()
+            for state in self.process.states.values()
             if state.kind == "final"
             and state.parent is not None
             and not state.transitions
@@ -521,8 +506,11 @@ class Explorer:
         self._groups_of[(states, names)] = found
         return found
 
-    def _read_by(self, reading: tuple[Expression, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The facts and the steps these conditions read (through named conditions)."""
+    def _read_by(
+        self, reading: tuple[Expression, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """The facts and the steps these conditions read (through named conditions), and
+        whether they read ``today``."""
         found = self._read_by_of.get(reading)
         if found is None:
             names: set[str] = set()
@@ -536,6 +524,7 @@ class Explorer:
             found = self._read_by_of[reading] = (
                 tuple(sorted(n for n in names if n in self.process.facts)),
                 tuple(sorted(steps)),
+                "today" in names,
             )
         return found
 

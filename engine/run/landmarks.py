@@ -25,6 +25,8 @@ class Landmarks:
             *(p.condition for p in process.properties.values() if p.condition is not None),
         ]
         names: set[str] = set()
+        #: The steps a condition (named, a transition's or an invariant's) asks about.
+        self.steps_read = frozenset(state for e in expressions for state in e.states)
         for expression in expressions:
             names |= expression.names
             for node in walk(expression.tree):
